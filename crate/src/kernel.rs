@@ -1,0 +1,171 @@
+//! The scalar Adadelta step: the contract's formula in exactly one place.
+//!
+//! Every operation is a single IEEE-754 binary32 operation, in the order written here, and
+//! `simd.rs` performs the same operations in the same order on four lanes at once. wasm has
+//! no fused multiply-add outside relaxed SIMD, and sqrt/div are correctly rounded, so the
+//! two paths are bit-identical.
+//!
+//! Relative to `torch.optim.Adadelta` (float32) the one deliberate reordering is a single
+//! square root: `sqrt((acc + eps) / (sq + eps))` instead of `sqrt(acc + eps) / sqrt(sq + eps)`.
+//! That is one rounding fewer, one slow instruction fewer, and stays inside the contract's
+//! tolerance. The products keep torch's association, `(value * t1) * t2` as in `addcmul`,
+//! so that huge gradients overflow (or do not) exactly where torch's do.
+
+/// One param group's hyperparameters, as the kernel consumes them (all float32, like torch
+/// casts its Python floats for a float32 tensor).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hyper {
+    pub lr: f32,
+    pub rho: f32,
+    /// `1 - rho`, rounded once from the exact (float64) difference, as torch passes
+    /// `value=1 - rho` computed in Python.
+    pub one_minus_rho: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub maximize: bool,
+}
+
+impl Hyper {
+    /// Hyperparameters from their float64 values, rounded as torch rounds them.
+    pub fn from_f64(lr: f64, rho: f64, eps: f64, weight_decay: f64, maximize: bool) -> Self {
+        Hyper {
+            lr: lr as f32,
+            rho: rho as f32,
+            one_minus_rho: (1.0 - rho) as f32,
+            eps: eps as f32,
+            weight_decay: weight_decay as f32,
+            maximize,
+        }
+    }
+}
+
+/// The update of one element. Returns nothing; writes `p`, `sq` and `acc` in place.
+#[inline(always)]
+pub fn update_one(p: &mut f32, grad: f32, sq: &mut f32, acc: &mut f32, h: &Hyper) {
+    let mut g = if h.maximize { -grad } else { grad };
+    // torch skips the term when weight_decay == 0, which matters when p is inf (0 * inf = NaN).
+    if h.weight_decay != 0.0 {
+        g = g + h.weight_decay * *p;
+    }
+    let s = *sq * h.rho + h.one_minus_rho * g * g;
+    let d = ((*acc + h.eps) / (s + h.eps)).sqrt() * g;
+    *acc = *acc * h.rho + h.one_minus_rho * d * d;
+    *sq = s;
+    *p = *p - h.lr * d;
+}
+
+/// The scalar step over one tensor. All four slices have the same length.
+pub fn step(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper) {
+    let n = p.len();
+    assert!(grad.len() == n && sq.len() == n && acc.len() == n, "tensor slices differ in length");
+    for i in 0..n {
+        update_one(&mut p[i], grad[i], &mut sq[i], &mut acc[i], h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// torch's formula in float64 with two square roots: the mathematical reference.
+    fn reference_f64(p: &mut f64, grad: f64, sq: &mut f64, acc: &mut f64, lr: f64, rho: f64, eps: f64, wd: f64, maximize: bool) {
+        let mut g = if maximize { -grad } else { grad };
+        if wd != 0.0 {
+            g += wd * *p;
+        }
+        *sq = rho * *sq + (1.0 - rho) * g * g;
+        let d = (*acc + eps).sqrt() / (*sq + eps).sqrt() * g;
+        *acc = rho * *acc + (1.0 - rho) * d * d;
+        *p -= lr * d;
+    }
+
+    /// A small deterministic generator, so the test needs no crates.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next_f64(&mut self) -> f64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 11) as f64) / ((1u64 << 53) as f64)
+        }
+        fn range(&mut self, lo: f64, hi: f64) -> f64 {
+            lo + (hi - lo) * self.next_f64()
+        }
+    }
+
+    #[test]
+    fn tracks_the_float64_formula_over_many_steps() {
+        let mut rng = Lcg(7);
+        for case in 0..200 {
+            let (lr, rho, eps, wd) = (rng.range(0.0, 2.0), rng.range(0.0, 1.0), 10f64.powf(rng.range(-8.0, -2.0)), if case % 3 == 0 { rng.range(0.0, 0.1) } else { 0.0 });
+            let maximize = case % 4 == 1;
+            let h = Hyper::from_f64(lr, rho, eps, wd, maximize);
+            let n = 1 + (case % 13);
+            let mut p: Vec<f32> = (0..n).map(|_| rng.range(-2.0, 2.0) as f32).collect();
+            let mut sq = vec![0f32; n];
+            let mut acc = vec![0f32; n];
+            let (mut p64, mut sq64, mut acc64): (Vec<f64>, Vec<f64>, Vec<f64>) = (p.iter().map(|&x| x as f64).collect(), vec![0.0; n], vec![0.0; n]);
+            for _ in 0..30 {
+                let grad: Vec<f32> = (0..n).map(|_| rng.range(-3.0, 3.0) as f32).collect();
+                step(&mut p, &grad, &mut sq, &mut acc, &h);
+                for i in 0..n {
+                    // The f64 reference runs on the float32-rounded hyperparameters, as torch does.
+                    reference_f64(&mut p64[i], grad[i] as f64, &mut sq64[i], &mut acc64[i], h.lr as f64, h.rho as f64, h.eps as f64, h.weight_decay as f64, maximize);
+                }
+            }
+            for i in 0..n {
+                let close = |a: f32, e: f64| ((a as f64) - e).abs() <= 1e-5 + 1e-4 * e.abs();
+                assert!(close(p[i], p64[i]), "case {case}: p {} vs {}", p[i], p64[i]);
+                assert!(close(sq[i], sq64[i]), "case {case}: sq {} vs {}", sq[i], sq64[i]);
+                assert!(close(acc[i], acc64[i]), "case {case}: acc {} vs {}", acc[i], acc64[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn first_step_is_lr_sqrt_eps_over_one_minus_rho_for_large_gradients() {
+        // acc starts at 0, so d = sqrt(eps / ((1-rho) g^2 + eps)) * g ~ sqrt(eps/(1-rho)) * sign(g).
+        let h = Hyper::from_f64(1.0, 0.9, 1e-6, 0.0, false);
+        let (mut p, mut sq, mut acc) = ([0f32], [0f32], [0f32]);
+        step(&mut p, &[10.0], &mut sq, &mut acc, &h);
+        let expected = -(1e-6f64 / 0.1).sqrt();
+        assert!(((p[0] as f64) - expected).abs() < 1e-7, "{} vs {expected}", p[0]);
+    }
+
+    #[test]
+    fn zero_weight_decay_skips_the_term_even_for_infinite_params() {
+        let h = Hyper::from_f64(1.0, 0.9, 1e-6, 0.0, false);
+        let (mut p, mut sq, mut acc) = ([f32::INFINITY], [0f32], [0f32]);
+        step(&mut p, &[0.0], &mut sq, &mut acc, &h);
+        assert_eq!(sq[0], 0.0);
+        assert_eq!(acc[0], 0.0);
+        assert_eq!(p[0], f32::INFINITY);
+    }
+
+    #[test]
+    fn products_associate_like_torch_addcmul() {
+        // (0.1 * 3e19) * 3e19 = 9e37 is finite; 0.1 * (3e19 * 3e19) would overflow to inf.
+        let h = Hyper::from_f64(1.0, 0.9, 1e-6, 0.0, false);
+        let (mut p, mut sq, mut acc) = ([0f32], [0f32], [0f32]);
+        step(&mut p, &[3e19], &mut sq, &mut acc, &h);
+        assert!(sq[0].is_finite() && sq[0] > 8e37, "sq = {}", sq[0]);
+    }
+
+    #[test]
+    fn maximize_is_the_mirror_image() {
+        let a = Hyper::from_f64(0.5, 0.8, 1e-4, 0.01, false);
+        let b = Hyper { maximize: true, ..a };
+        let (mut p1, mut s1, mut a1) = ([0.3f32], [0f32], [0f32]);
+        let (mut p2, mut s2, mut a2) = ([0.3f32], [0f32], [0f32]);
+        for g in [0.5f32, -1.0, 2.0] {
+            step(&mut p1, &[g], &mut s1, &mut a1, &a);
+            // maximize negates the gradient; weight decay then pulls the other way, so compare
+            // against minimizing -g only when weight decay is zero.
+            step(&mut p2, &[g], &mut s2, &mut a2, &Hyper { weight_decay: 0.0, ..b });
+        }
+        let (mut p3, mut s3, mut a3) = ([0.3f32], [0f32], [0f32]);
+        for g in [0.5f32, -1.0, 2.0] {
+            step(&mut p3, &[-g], &mut s3, &mut a3, &Hyper { weight_decay: 0.0, ..a });
+        }
+        assert_eq!((p2, s2, a2), (p3, s3, a3));
+        assert_ne!(p1, p2);
+    }
+}

@@ -1,0 +1,112 @@
+//! adadelta-wasm: the Adadelta step of `torch.optim.Adadelta`, fused into one pass over
+//! `param, grad, square_avg, acc_delta` in wasm linear memory.
+//!
+//! The JS side owns the layout: it allocates every buffer once, through `alloc_f32`, writes a
+//! descriptor table (see `table.rs`) and then calls `step` once per optimizer step. Nothing
+//! here allocates after creation, so the views JS hands out never move.
+//!
+//! The same source builds twice: with `-C target-feature=+simd128` the per-tensor step is the
+//! f32x4 loop of `simd.rs`, without it the scalar loop of `kernel.rs`. Both are bit-identical.
+
+pub mod kernel;
+pub mod table;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd;
+
+use std::alloc::{Layout, alloc_zeroed, dealloc};
+use wasm_bindgen::prelude::*;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use simd::step as tensor_step;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use kernel::step as tensor_step;
+
+/// Buffers are 16-byte aligned: one f32x4 per aligned load where the length allows.
+const ALIGN: usize = 16;
+
+fn layout_of(len: usize) -> Option<Layout> {
+    let bytes = len.checked_mul(4)?;
+    Layout::from_size_align(bytes.max(ALIGN), ALIGN).ok()
+}
+
+/// Allocates `len` zeroed 4-byte words (f32 or u32). Returns 0 when the memory cannot grow
+/// that far (the caller turns that into an `AdadeltaError`), never traps.
+#[wasm_bindgen]
+pub fn alloc_f32(len: usize) -> *mut f32 {
+    match layout_of(len) {
+        // SAFETY: the layout has a non-zero size (at least ALIGN bytes).
+        Some(layout) => unsafe { alloc_zeroed(layout) as *mut f32 },
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// Frees a buffer from `alloc_f32`.
+#[wasm_bindgen]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
+pub fn free_f32(ptr: *mut f32, len: usize) {
+    if ptr.is_null() {
+        return;
+    }
+    let layout = layout_of(len).expect("free_f32: length that alloc_f32 could not have given");
+    // SAFETY: invariant of the caller: `ptr` came from `alloc_f32(len)` with this same `len`
+    // and has not been freed.
+    unsafe { dealloc(ptr as *mut u8, layout) }
+}
+
+/// One Adadelta step over the elements `[begin, end)` of the concatenation of all tensors of
+/// the table, in table order. One thread passes `0..total`; several threads split the range.
+#[wasm_bindgen]
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
+pub fn step(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize) {
+    // SAFETY: invariant of the caller: `tensors` points at `n_tensors` records and `groups` at
+    // `n_groups` records, laid out as `table.rs` says, and each record's four buffers came from
+    // `alloc_f32(len)`, are distinct and stay allocated for the duration of the call.
+    let tensor_words = unsafe { std::slice::from_raw_parts(tensors, n_tensors * table::TENSOR_WORDS) };
+    let group_words = unsafe { std::slice::from_raw_parts(groups, n_groups * table::GROUP_WORDS) };
+    let mut offset = 0usize;
+    for record in tensor_words.chunks_exact(table::TENSOR_WORDS) {
+        let t = table::TensorRecord::read(record);
+        let (lo, hi) = (begin.max(offset), end.min(offset + t.len));
+        if lo < hi {
+            let h = table::read_group(&group_words[t.group * table::GROUP_WORDS..][..table::GROUP_WORDS]);
+            let (from, n) = (lo - offset, hi - lo);
+            // SAFETY: see above; `from + n <= t.len`, and the four buffers do not overlap, so the
+            // mutable slices are disjoint.
+            unsafe {
+                tensor_step(
+                    std::slice::from_raw_parts_mut((t.param as *mut f32).add(from), n),
+                    std::slice::from_raw_parts((t.grad as *const f32).add(from), n),
+                    std::slice::from_raw_parts_mut((t.square_avg as *mut f32).add(from), n),
+                    std::slice::from_raw_parts_mut((t.acc_delta as *mut f32).add(from), n),
+                    &h,
+                );
+            }
+        }
+        offset += t.len;
+        if offset >= end {
+            break;
+        }
+    }
+}
+
+/// Whether this build's kernel is the simd128 one.
+#[wasm_bindgen]
+pub fn simd128() -> bool {
+    cfg!(all(target_arch = "wasm32", target_feature = "simd128"))
+}
+
+// The table layout, for the TS side's agreement test (see table.rs).
+#[wasm_bindgen] pub fn layout_tensor_param() -> usize { table::TENSOR_PARAM }
+#[wasm_bindgen] pub fn layout_tensor_grad() -> usize { table::TENSOR_GRAD }
+#[wasm_bindgen] pub fn layout_tensor_square_avg() -> usize { table::TENSOR_SQUARE_AVG }
+#[wasm_bindgen] pub fn layout_tensor_acc_delta() -> usize { table::TENSOR_ACC_DELTA }
+#[wasm_bindgen] pub fn layout_tensor_len() -> usize { table::TENSOR_LEN }
+#[wasm_bindgen] pub fn layout_tensor_group() -> usize { table::TENSOR_GROUP }
+#[wasm_bindgen] pub fn layout_tensor_words() -> usize { table::TENSOR_WORDS }
+#[wasm_bindgen] pub fn layout_group_lr() -> usize { table::GROUP_LR }
+#[wasm_bindgen] pub fn layout_group_rho() -> usize { table::GROUP_RHO }
+#[wasm_bindgen] pub fn layout_group_one_minus_rho() -> usize { table::GROUP_ONE_MINUS_RHO }
+#[wasm_bindgen] pub fn layout_group_eps() -> usize { table::GROUP_EPS }
+#[wasm_bindgen] pub fn layout_group_weight_decay() -> usize { table::GROUP_WEIGHT_DECAY }
+#[wasm_bindgen] pub fn layout_group_maximize() -> usize { table::GROUP_MAXIMIZE }
+#[wasm_bindgen] pub fn layout_group_words() -> usize { table::GROUP_WORDS }

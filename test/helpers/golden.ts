@@ -1,0 +1,60 @@
+/** Reads the PyTorch golden vectors committed in test/golden (a copy of shared/golden). */
+import { readFileSync } from 'node:fs';
+
+export interface GoldenGroup {
+  sizes: number[];
+  lr: number;
+  rho: number;
+  eps: number;
+  weight_decay: number;
+  maximize: boolean;
+}
+
+export interface GoldenCheckpoint {
+  after_step: number;
+  [key: string]: unknown;
+}
+
+export interface GoldenCase {
+  name: string;
+  groups: GoldenGroup[];
+  steps: number;
+  params0: Float32Array[];
+  /** grads[i][t]: param i's gradient at step t (0-based). */
+  grads: Float32Array[][];
+  expected: { step: number; params: Float32Array[]; square_avg: Float32Array[]; acc_delta: Float32Array[] }[];
+  checkpoint?: GoldenCheckpoint;
+}
+
+/** Base64 of little-endian float32 bytes -> Float32Array (copied, so the Buffer pool's offset is moot). */
+export function f32FromBase64(b64: string): Float32Array {
+  const bytes = Buffer.from(b64, 'base64');
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function loadGolden(): GoldenCase[] {
+  const raw = JSON.parse(readFileSync(new URL('../golden/torch-adadelta.json', import.meta.url), 'utf8'));
+  return raw.cases.map((c: any) => ({
+    ...c,
+    params0: c.params0.map(f32FromBase64),
+    grads: c.grads.map((perStep: string[]) => perStep.map(f32FromBase64)),
+    expected: c.expected.map((e: any) => ({
+      step: e.step,
+      params: e.params.map(f32FromBase64),
+      square_avg: e.square_avg.map(f32FromBase64),
+      acc_delta: e.acc_delta.map(f32FromBase64),
+    })),
+  }));
+}
+
+/** The contract's tolerance: |a - e| <= 1e-6 + 1e-5 |e|, element by element. Returns the first miss. */
+export function firstMiss(actual: ArrayLike<number>, expected: ArrayLike<number>): string | undefined {
+  if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    if (!(Math.abs(a - e) <= 1e-6 + 1e-5 * Math.abs(e))) return `[${i}] ${a} vs ${e}`;
+  }
+  return undefined;
+}

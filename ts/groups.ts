@@ -1,0 +1,69 @@
+/**
+ * A param group's hyperparameters: mutable between steps (for schedules), validated on every
+ * write, and mirrored into the group record that the kernel reads, so `step()` writes nothing.
+ */
+import { checkHyper, type Hyperparameters } from './options.js';
+import { GROUP } from './wasm/table.js';
+
+export class ParamGroup implements Hyperparameters {
+  #hyper: Hyperparameters;
+  readonly #record: Float32Array;
+  readonly #assertLive: () => void;
+  readonly #where: string;
+  /** The indices of this group's params in `opt.params`. */
+  readonly params: readonly number[];
+
+  /** @internal */
+  constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void) {
+    this.#hyper = { ...hyper };
+    this.#record = record;
+    this.params = Object.freeze([...params]);
+    this.#where = where;
+    this.#assertLive = assertLive;
+    writeRecord(record, this.#hyper);
+  }
+
+  #set<K extends keyof Hyperparameters>(key: K, value: unknown): void {
+    this.#assertLive();
+    // Validate first: an invalid value throws and leaves the old one in place.
+    this.#hyper[key] = checkHyper(key, value, `${this.#where}.${key}`);
+    writeRecord(this.#record, this.#hyper);
+  }
+
+  #get<K extends keyof Hyperparameters>(key: K): Hyperparameters[K] {
+    this.#assertLive();
+    return this.#hyper[key];
+  }
+
+  get lr(): number { return this.#get('lr'); }
+  set lr(value: number) { this.#set('lr', value); }
+  get rho(): number { return this.#get('rho'); }
+  set rho(value: number) { this.#set('rho', value); }
+  get eps(): number { return this.#get('eps'); }
+  set eps(value: number) { this.#set('eps', value); }
+  get weightDecay(): number { return this.#get('weightDecay'); }
+  set weightDecay(value: number) { this.#set('weightDecay', value); }
+  get maximize(): boolean { return this.#get('maximize'); }
+  set maximize(value: boolean) { this.#set('maximize', value); }
+
+  /** A plain copy of the hyperparameters. */
+  toJSON(): Hyperparameters & { params: number[] } {
+    return { ...this.#hyper, params: [...this.params] };
+  }
+
+  /** @internal Replaces all hyperparameters at once (already validated). */
+  replace(hyper: Hyperparameters): void {
+    this.#hyper = { ...hyper };
+    writeRecord(this.#record, this.#hyper);
+  }
+}
+
+/** Rounds each value to float32 as torch does for a float32 tensor; 1 - rho is rounded once. */
+function writeRecord(record: Float32Array, h: Hyperparameters): void {
+  record[GROUP.lr] = h.lr;
+  record[GROUP.rho] = h.rho;
+  record[GROUP.oneMinusRho] = 1 - h.rho;
+  record[GROUP.eps] = h.eps;
+  record[GROUP.weightDecay] = h.weightDecay;
+  record[GROUP.maximize] = h.maximize ? 1 : 0;
+}

@@ -1,0 +1,115 @@
+/**
+ * One instance of a wasm kernel with its own linear memory. Each optimizer owns one, so that
+ * its memory is laid out once and never grows afterwards: views into it stay valid for the
+ * optimizer's life whatever other optimizers do.
+ */
+import { AdadeltaError } from '../errors.js';
+import { compileBuild, type ResolvedBuild } from './load.js';
+
+/** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  alloc_f32(len: number): number;
+  free_f32(ptr: number, len: number): void;
+  step(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number): void;
+  simd128(): number;
+  __wbindgen_start(): void;
+  readonly __wbindgen_externrefs: WebAssembly.Table;
+  readonly [layout: `layout_${string}`]: () => number;
+}
+
+/** wasm32 addresses 4 GiB; one page of it is the kernel's own stack, data and table. */
+export const WASM32_MAX_BYTES = 2 ** 32;
+const PAGE = 65536;
+
+/**
+ * wasm-bindgen's generated JS is a singleton (one module-level instance), but we want an
+ * instance per optimizer. So we instantiate the `_bg.wasm` ourselves and provide the few
+ * imports wasm-bindgen's glue would. Any import we do not know fails loudly at creation,
+ * and test/wasm-build.test.ts pins the list.
+ */
+function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExports }): WebAssembly.Imports {
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
+    let value: WebAssembly.ImportValue;
+    if (name === '__wbindgen_init_externref_table' && kind === 'function') {
+      // What wasm-bindgen's glue does: reserve the well-known externref slots.
+      value = () => {
+        const table = self.exports!.__wbindgen_externrefs;
+        table.set(0, undefined);
+        table.set(1024, undefined);
+        table.set(1025, null);
+        table.set(1026, true);
+        table.set(1027, false);
+      };
+    } else {
+      throw new AdadeltaError(`the wasm kernel imports ${from}.${name} (${kind}), which this loader does not provide`);
+    }
+    (imports[from] ??= {})[name] = value;
+  }
+  return imports;
+}
+
+export class KernelInstance {
+  private constructor(
+    readonly build: ResolvedBuild,
+    readonly exports: KernelExports,
+  ) {}
+
+  static async create(build: ResolvedBuild): Promise<KernelInstance> {
+    const module = await compileBuild(build);
+    const self: { exports?: KernelExports } = {};
+    const instance = await WebAssembly.instantiate(module, kernelImports(module, self));
+    self.exports = instance.exports as unknown as KernelExports;
+    self.exports.__wbindgen_start();
+    return new KernelInstance(build, self.exports);
+  }
+
+  get memory(): WebAssembly.Memory {
+    return this.exports.memory;
+  }
+
+  /** Bytes the instance already uses before any optimizer buffer (stack, data, heap start). */
+  get baseBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Allocates `len` zeroed 4-byte words and returns the byte address. Throws AdadeltaError
+   * naming `what` when the memory cannot grow that far. Any views made before this call are
+   * detached if the memory grew, so make views only after the last allocation.
+   */
+  alloc(len: number, what: string): number {
+    const ptr = this.exports.alloc_f32(len) >>> 0;
+    if (ptr === 0) {
+      throw new AdadeltaError(
+        `out of wasm memory allocating ${len * 4} bytes for ${what} (memory holds ${this.memory.buffer.byteLength} bytes; the wasm32 limit is ${WASM32_MAX_BYTES} bytes)`,
+      );
+    }
+    return ptr;
+  }
+
+  f32(ptr: number, len: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, len);
+  }
+
+  u32(ptr: number, len: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, len);
+  }
+
+  /**
+   * Detaches every view into this instance's memory: growing a non-shared memory, even by 0
+   * pages, detaches its old ArrayBuffer. After this, stale views have length 0, so writes
+   * through them land nowhere.
+   */
+  detachViews(): void {
+    this.memory.grow(0);
+  }
+}
+
+/** Bytes an allocation of `len` words takes, with the allocator's rounding and header. */
+export function allocationBytes(len: number): number {
+  return Math.ceil((len * 4) / 16) * 16 + 16;
+}
+
+export { PAGE };
