@@ -2,11 +2,15 @@
  * The Adadelta optimizer: params, grads and state in the wasm memory of one kernel instance,
  * zero-copy views over them, and one wasm call per step.
  */
+import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './diagnostics.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
-import { resolveGroups, resolveOptions, type AdadeltaOptions, type ParamGroupInit, type ParamInit } from './options.js';
-import { resolveBuild } from './wasm/load.js';
-import { allocationBytes, KernelInstance, WASM32_MAX_BYTES } from './wasm/kernel.js';
+import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type Build, type GroupSpec, type ParamGroupInit, type ParamInit, type ParamSpec } from './options.js';
+import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
+import { compileBuild, resolveBuild } from './wasm/load.js';
+import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
+import { CONTROL } from './threads/control.js';
+import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
 import { GROUP, TENSOR } from './wasm/table.js';
 
 /** One parameter tensor: zero-copy views into the optimizer's wasm memory. */
@@ -64,31 +68,125 @@ interface StepTable {
   nGroups: number;
   /** Total elements over all params. */
   total: number;
+  /** Diagnostics regions, one per thread: nGroups * STATS_GROUP_BYTES bytes each. */
+  stats: readonly number[];
+  /** The calling thread's element range (all of them without a worker pool). */
+  end: number;
 }
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
+/** For tests: `opt[KILL_WORKER](k)` ends worker k as if it had crashed. */
+export const KILL_WORKER: unique symbol = Symbol.for('adadelta-wasm.killWorker') as never;
+
+/** The bytes a shared memory needs beyond the buffers: the kernel's stack and data, slack for
+ * the allocator, and each worker's stack and TLS. */
+const SHARED_MEMORY_SLACK = 2 * 1024 * 1024;
+/** At least the threads build's declared minimum (its stack and data; test/threads.test.ts checks). */
+const SHARED_MEMORY_INITIAL_PAGES = 32;
+
+/** Everything creation decides before touching wasm: validated groups, build, threads, size. */
+interface LayoutPlan {
+  specs: GroupSpec[];
+  flat: (ParamSpec & { group: number })[];
+  total: number;
+  build: 'simd' | 'plain';
+  threads: number;
+  initialAccDelta: number;
+  /** Bytes of wasm memory the optimizer's buffers need. */
+  needed: number;
+}
+
+/** Validates everything the user gave and sizes the memory; nothing here touches wasm. */
+function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): LayoutPlan {
+  const options = resolveOptions(defaults);
+  const specs = resolveGroups(groups, options.hyper);
+  const flat = specs.flatMap((g, gi) => g.params.map((p) => ({ ...p, group: gi })));
+  const total = flat.reduce((n, p) => n + p.length, 0);
+  const build = resolveBuild(options.build);
+  // Threads run the SIMD kernel over a shared memory; without either, one thread it is.
+  let threads = options.threads === 'auto' ? coreCount() : options.threads;
+  if (threads > 1 && (build !== 'simd' || threadsUnavailable() !== undefined)) threads = 1;
+  threads = Math.max(1, Math.min(threads, Math.ceil(total / 8)));
+  const needed =
+    flat.reduce((n, p) => n + 4 * allocationBytes(p.length), 0) +
+    allocationBytes(flat.length * TENSOR.words) +
+    allocationBytes(specs.length * GROUP.words) +
+    threads * allocationBytes((specs.length * STATS_GROUP_BYTES) / 4) +
+    SHARED_MEMORY_SLACK * (threads > 1 ? 1 + threads : 0);
+  if (needed > WASM32_MAX_BYTES) {
+    throw new AdadeltaError(
+      `${flat.length} params of ${total} elements need ${needed} bytes of wasm memory (params, grads and two state buffers); wasm32 memory is limited to ${WASM32_MAX_BYTES} bytes (4 GiB)`,
+      'groups',
+    );
+  }
+  return { specs, flat, total, build, threads, initialAccDelta: options.initialAccDelta, needed };
+}
+
+interface Allocation {
+  /** Per param: the byte addresses of data, grad, squareAvg and accDelta. */
+  buffers: (readonly [number, number, number, number])[];
+  table: StepTable;
+}
+
+/** Allocates every buffer. An allocation may grow the memory, which detaches views: views are
+ * made only after this. */
+function allocate(kernel: KernelInstance, plan: LayoutPlan): Allocation {
+  const buffers = plan.flat.map((p, i) => {
+    const what = `params[${i}] (${p.length} elements)`;
+    return [kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what)] as const;
+  });
+  const tensors = kernel.alloc(plan.flat.length * TENSOR.words, 'the tensor table');
+  const groups = kernel.alloc(plan.specs.length * GROUP.words, 'the group table');
+  const stats = Array.from({ length: plan.threads }, () => kernel.alloc((plan.specs.length * STATS_GROUP_BYTES) / 4, 'the diagnostics region'));
+  return {
+    buffers,
+    table: {
+      tensors,
+      nTensors: plan.flat.length,
+      groups,
+      nGroups: plan.specs.length,
+      total: plan.total,
+      stats,
+      end: threadRange(plan.total, plan.threads, 0)[1],
+    },
+  };
+}
+
 export class Adadelta {
   readonly #kernel: KernelInstance;
+  readonly #pool: WorkerPool | undefined;
   readonly #buffers: Buffers[];
   readonly #steps: Float64Array;
   readonly #params: readonly Param[];
   readonly #groups: readonly ParamGroup[];
   readonly #table: StepTable;
+  readonly #initialAccDelta: number;
+  /** The threshold of the last step that collected stats; undefined until one has. */
+  #statsStalledBelow: number | undefined;
+  /** The threshold of the step in progress, for #runOwn. */
+  #stalledBelow = 0;
+  #withStats = false;
   #disposed = false;
+  /** True while a threaded stepAsync() is in flight: its workers are writing the state. */
+  #stepping = false;
 
   private constructor(
     kernel: KernelInstance,
+    pool: WorkerPool | undefined,
     buffers: Buffers[],
     params: readonly Param[],
     groups: readonly ParamGroup[],
     table: StepTable,
+    initialAccDelta: number,
   ) {
     this.#kernel = kernel;
+    this.#pool = pool;
     this.#buffers = buffers;
     this.#params = params;
     this.#groups = groups;
     this.#table = table;
+    this.#initialAccDelta = initialAccDelta;
     this.#steps = new Float64Array(buffers.length);
   }
 
@@ -99,37 +197,51 @@ export class Adadelta {
    * `{ lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }`.
    */
   static async create(groups: ParamInit[] | ParamGroupInit[], defaults?: AdadeltaOptions): Promise<Adadelta> {
-    // Everything the user gave is validated before any wasm work.
-    const { hyper, build } = resolveOptions(defaults);
-    const specs = resolveGroups(groups, hyper);
-    const flat = specs.flatMap((g, gi) => g.params.map((p) => ({ ...p, group: gi })));
-    const total = flat.reduce((n, p) => n + p.length, 0);
-
-    const kernel = await KernelInstance.create(resolveBuild(build));
-    const needed =
-      kernel.baseBytes +
-      flat.reduce((n, p) => n + 4 * allocationBytes(p.length), 0) +
-      allocationBytes(flat.length * TENSOR.words) +
-      allocationBytes(specs.length * GROUP.words);
-    if (needed > WASM32_MAX_BYTES) {
-      throw new AdadeltaError(
-        `${flat.length} params of ${total} elements need ${needed} bytes of wasm memory (params, grads and two state buffers); wasm32 memory is limited to ${WASM32_MAX_BYTES} bytes (4 GiB)`,
-        'groups',
-      );
+    const plan = planLayout(groups, defaults);
+    let sharedMemory: WebAssembly.Memory | undefined;
+    if (plan.threads > 1) {
+      // Start small: the allocator grows the memory itself and would not use pages it did not
+      // grow. The maximum bounds what the engine reserves for a memory that cannot move.
+      const pages = Math.ceil(plan.needed / PAGE);
+      sharedMemory = new WebAssembly.Memory({ initial: SHARED_MEMORY_INITIAL_PAGES, maximum: Math.min(65536, pages + 64), shared: true });
     }
+    const kernel = await KernelInstance.create(plan.threads > 1 ? 'threads' : plan.build, sharedMemory);
+    const allocation = allocate(kernel, plan);
+    let pool: WorkerPool | undefined;
+    if (plan.threads > 1) {
+      const control = kernel.alloc(CONTROL.words, 'the thread control block');
+      // Workers take their stacks from the shared heap here, before any view is made.
+      pool = await WorkerPool.start(kernel.module, kernel.memory, { ...allocation.table, control, statsRegions: allocation.table.stats }, plan.threads);
+    }
+    return Adadelta.#assemble(kernel, pool, plan, allocation);
+  }
 
-    // Allocate everything first: an allocation may grow the memory, which detaches views.
-    const ptrs = flat.map((p, i) => {
-      const what = `params[${i}] (${p.length} elements)`;
-      return [kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what)] as const;
-    });
-    const tensorsPtr = kernel.alloc(flat.length * TENSOR.words, 'the tensor table');
-    const groupsPtr = kernel.alloc(specs.length * GROUP.words, 'the group table');
+  /**
+   * The same as `create`, synchronously, for callers that cannot await (tf.js's
+   * `applyGradients`). It needs the kernel compiled already, by `await Adadelta.prepare()` or any
+   * earlier `create`, and runs one thread. Throws AdadeltaError otherwise.
+   */
+  static createSync(groups: ParamInit[] | ParamGroupInit[], defaults?: AdadeltaOptions): Adadelta {
+    if (defaults?.threads !== undefined && defaults.threads !== 1) {
+      throw new AdadeltaError('createSync runs one thread: starting workers needs the async create()', 'defaults.threads');
+    }
+    const plan = planLayout(groups, defaults);
+    const kernel = KernelInstance.createSync(plan.build);
+    return Adadelta.#assemble(kernel, undefined, plan, allocate(kernel, plan));
+  }
 
+  /** Compiles the kernel that `build` picks ('auto' as create does), so createSync can run. */
+  static async prepare(build: Build = 'auto'): Promise<void> {
+    await compileBuild(resolveBuild(build));
+  }
+
+  /** Makes the views, the group records and the optimizer over allocated memory. */
+  static #assemble(kernel: KernelInstance, pool: WorkerPool | undefined, plan: LayoutPlan, allocation: Allocation): Adadelta {
     // From here the memory never grows: these views are final.
-    const tensorTable = kernel.u32(tensorsPtr, flat.length * TENSOR.words);
+    const { flat, specs } = plan;
+    const tensorTable = kernel.u32(allocation.table.tensors, flat.length * TENSOR.words);
     const buffers = flat.map((p, i) => {
-      const [data, grad, squareAvg, accDelta] = ptrs[i]!;
+      const [data, grad, squareAvg, accDelta] = allocation.buffers[i]!;
       const record = tensorTable.subarray(i * TENSOR.words, (i + 1) * TENSOR.words);
       record[TENSOR.param] = data;
       record[TENSOR.grad] = grad;
@@ -144,12 +256,13 @@ export class Adadelta {
         accDelta: kernel.f32(accDelta, p.length),
       };
       if (p.init) views.data.set(p.init);
+      if (plan.initialAccDelta !== 0) views.accDelta.fill(plan.initialAccDelta);
       return views;
     });
 
     let opt: Adadelta | undefined;
     const assertLive = () => opt!.#assertLive();
-    const groupTable = kernel.f32(groupsPtr, specs.length * GROUP.words);
+    const groupTable = kernel.f32(allocation.table.groups, specs.length * GROUP.words);
     let index = 0;
     const paramGroups = specs.map((g, gi) => {
       const indices = g.params.map(() => index++);
@@ -157,18 +270,18 @@ export class Adadelta {
       return new ParamGroup(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive);
     });
     const params = Object.freeze(flat.map((p, i) => new ParamView(buffers[i]!, p.length, p.group, assertLive)));
-    opt = new Adadelta(kernel, buffers, params, Object.freeze(paramGroups), {
-      tensors: tensorsPtr,
-      nTensors: flat.length,
-      groups: groupsPtr,
-      nGroups: specs.length,
-      total,
-    });
+    opt = new Adadelta(kernel, pool, buffers, params, Object.freeze(paramGroups), allocation.table, plan.initialAccDelta);
     return opt;
   }
 
   #assertLive(): void {
     if (this.#disposed) throw new AdadeltaError('this optimizer has been disposed');
+  }
+
+  /** For everything that reads or writes state: not while a stepAsync() is still running. */
+  #assertIdle(): void {
+    this.#assertLive();
+    if (this.#stepping) throw new AdadeltaError('a stepAsync() is still running: await it first');
   }
 
   /** The params, numbered across groups in order, as in torch's `state_dict()`. */
@@ -183,9 +296,14 @@ export class Adadelta {
     return this.#groups;
   }
 
-  /** Which kernel runs: 'simd' or 'plain'. */
+  /** Which kernel runs: 'simd' or 'plain' (the threaded kernel is the SIMD one). */
   get build(): 'simd' | 'plain' {
-    return this.#kernel.build;
+    return this.#kernel.build === 'plain' ? 'plain' : 'simd';
+  }
+
+  /** The number of threads stepping: 1, or the worker pool's size with the calling thread. */
+  get threads(): number {
+    return this.#pool?.size ?? 1;
   }
 
   /** The total number of parameter elements. */
@@ -193,34 +311,139 @@ export class Adadelta {
     return this.#table.total;
   }
 
-  /** Applies one Adadelta step to every param, in one wasm call. */
-  step(): void {
-    this.#assertLive();
+  /** Validates a step's options and records them for #runOwn (no allocation). */
+  #prepare(options: StepOptions | undefined): void {
+    this.#assertIdle();
+    this.#withStats = options?.stats === true;
+    if (this.#withStats) {
+      this.#stalledBelow = options!.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options!.stalledBelow);
+    }
+  }
+
+  /** The calling thread's share of a step: everything, or the first range with a pool. */
+  readonly #runOwn = (): void => {
     const t = this.#table;
-    this.#kernel.exports.step(t.tensors, t.nTensors, t.groups, t.nGroups, 0, t.total);
+    const x = this.#kernel.exports;
+    if (this.#withStats) x.step_stats(t.tensors, t.nTensors, t.groups, t.nGroups, 0, t.end, t.stats[0]!, this.#stalledBelow);
+    else x.step(t.tensors, t.nTensors, t.groups, t.nGroups, 0, t.end);
+  };
+
+  #finishStep(): void {
+    if (this.#withStats) this.#statsStalledBelow = this.#stalledBelow;
     const steps = this.#steps;
     for (let i = 0; i < steps.length; i++) steps[i]! += 1;
   }
 
-  /** The same as `step()`, returning a promise (single-threaded: it resolves at once). */
-  async stepAsync(): Promise<void> {
-    this.step();
+  /**
+   * Applies one Adadelta step to every param, in one wasm call per thread. With
+   * `{ stats: true }` the same pass also computes diagnostics of the effective step size; read
+   * them with `stats()`. Synchronous, with or without threads: the calling thread steps its own
+   * range, then waits for the workers (spinning where it may not block, as on a browser's main
+   * thread).
+   */
+  step(options?: StepOptions): void {
+    this.#prepare(options);
+    if (this.#pool) this.#pool.run(this.#withStats, this.#stalledBelow, this.#runOwn);
+    else this.#runOwn();
+    this.#finishStep();
+  }
+
+  /**
+   * The same as `step()`, but with threads it awaits the workers instead of blocking the
+   * calling thread. With one thread it steps at once and resolves.
+   */
+  async stepAsync(options?: StepOptions): Promise<void> {
+    this.#prepare(options);
+    if (this.#pool) {
+      this.#stepping = true;
+      try {
+        await this.#pool.runAsync(this.#withStats, this.#stalledBelow, this.#runOwn);
+      } finally {
+        this.#stepping = false;
+      }
+    } else {
+      this.#runOwn();
+    }
+    this.#finishStep();
+  }
+
+  /**
+   * Diagnostics of the last step that ran with `{ stats: true }`, one entry per param group:
+   * the distribution of the effective learning rate, the update's RMS, `||Δp|| / ||p||`, the
+   * stalled fraction and the count of non-finite params.
+   */
+  stats(): GroupStats[] {
+    this.#assertIdle();
+    if (this.#statsStalledBelow === undefined) {
+      throw new AdadeltaError('no step has collected stats yet: call step({ stats: true }) first', 'stats');
+    }
+    const t = this.#table;
+    const regions = t.stats.map((ptr) => new DataView(this.#kernel.memory.buffer, ptr, t.nGroups * STATS_GROUP_BYTES));
+    return summarize(regions, t.nGroups, this.#statsStalledBelow);
+  }
+
+  /** @internal For tests of worker failure. */
+  async [KILL_WORKER](k: number): Promise<void> {
+    await this.#pool?.killWorker(k);
+  }
+
+  /** The initial E[Δx²] this optimizer's fresh state starts from (0 unless set at creation). */
+  get initialAccDelta(): number {
+    return this.#initialAccDelta;
   }
 
   /** Zero-fills every gradient. */
   zeroGrad(): void {
-    this.#assertLive();
+    this.#assertIdle();
     for (const b of this.#buffers) b.grad.fill(0);
   }
 
   /** A copy of param `i`'s state. */
   state(i: number): ParamState {
-    this.#assertLive();
+    this.#assertIdle();
     const b = this.#buffers[i];
     if (!Number.isInteger(i) || b === undefined) {
       throw new AdadeltaError(`no param ${i}; this optimizer has params 0..${this.#buffers.length - 1}`, 'state');
     }
     return { step: this.#steps[i]!, squareAvg: b.squareAvg.slice(), accDelta: b.accDelta.slice() };
+  }
+
+  /**
+   * The optimizer state as a safetensors file shaped like torch's `state_dict()`: tensors
+   * `state.{i}.square_avg`, `state.{i}.acc_delta`, `state.{i}.step` and the JSON of
+   * `param_groups` in `__metadata__`. Params are not included.
+   */
+  saveState(): Uint8Array {
+    this.#assertIdle();
+    return encodeCheckpoint({
+      groups: this.#groups.map((g) => {
+        const { params, ...hyper } = g.toJSON();
+        return { hyper, params };
+      }),
+      states: this.#buffers.map((b, i) => ({ step: this.#steps[i]!, squareAvg: b.squareAvg, accDelta: b.accDelta })),
+      initialAccDelta: this.#initialAccDelta,
+    });
+  }
+
+  /**
+   * Replaces state and group hyperparameters from a `saveState()` file or a torch checkpoint.
+   * Everything is validated first; on any problem it throws AdadeltaError and changes nothing.
+   * Params are untouched.
+   */
+  loadState(bytes: Uint8Array): void {
+    this.#assertIdle();
+    const loaded = decodeCheckpoint(bytes, {
+      groups: this.#groups.map((g) => g.params),
+      lengths: this.#buffers.map((b) => b.squareAvg.length),
+      initialAccDelta: this.#initialAccDelta,
+    });
+    // Validated: from here nothing can fail.
+    loaded.groups.forEach((g, gi) => this.#groups[gi]!.replace(g.hyper));
+    loaded.states.forEach((s, i) => {
+      this.#buffers[i]!.squareAvg.set(s.squareAvg);
+      this.#buffers[i]!.accDelta.set(s.accDelta);
+      this.#steps[i] = s.step;
+    });
   }
 
   /**
@@ -230,6 +453,7 @@ export class Adadelta {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#pool?.terminate();
     // Detach first, so no stale view can write into memory that might be reused; the instance
     // and its memory are then unreachable and released by the garbage collector.
     this.#kernel.detachViews();

@@ -30,6 +30,19 @@ export interface ParamGroupInit extends Partial<Hyperparameters> {
 export interface AdadeltaOptions extends Partial<Hyperparameters> {
   /** Which wasm kernel to run: the SIMD one where supported ('auto'), or force one. */
   build?: Build;
+  /**
+   * The initial value of E[Δx²] for every element (default 0, as in PyTorch). The first step is
+   * about `lr * sqrt((initialAccDelta + eps) / ((1 - rho) g² + eps)) * g`, so with the default 0
+   * it is about `lr * sqrt(eps / (1 - rho))` whatever the gradient; a larger value starts bigger.
+   */
+  initialAccDelta?: number;
+  /**
+   * Threads that step disjoint element ranges over one shared memory: a count, or 'auto' for
+   * the number of cores. Default 1. Where shared memory or workers are unavailable (a browser
+   * page without cross-origin isolation), or without wasm SIMD, it falls back to one thread;
+   * `opt.threads` reports the count in use.
+   */
+  threads?: number | 'auto';
 }
 
 export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
@@ -41,7 +54,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
 });
 
 const HYPER_KEYS = ['lr', 'rho', 'eps', 'weightDecay', 'maximize'] as const;
-const OPTION_KEYS: readonly string[] = [...HYPER_KEYS, 'build'];
+const OPTION_KEYS: readonly string[] = [...HYPER_KEYS, 'build', 'initialAccDelta', 'threads'];
 const GROUP_KEYS: readonly string[] = [...HYPER_KEYS, 'params'];
 
 function describe(value: unknown): string {
@@ -87,19 +100,31 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** The defaults a user passed, merged over torch's and validated. */
-export function resolveOptions(options: AdadeltaOptions | undefined): { hyper: Hyperparameters; build: Build } {
-  if (options === undefined) return { hyper: { ...DEFAULTS }, build: 'auto' };
+export function resolveOptions(options: AdadeltaOptions | undefined): { hyper: Hyperparameters; build: Build; initialAccDelta: number; threads: number | 'auto' } {
+  if (options === undefined) return { hyper: { ...DEFAULTS }, build: 'auto', initialAccDelta: 0, threads: 1 };
   if (!isPlainObject(options)) throw new AdadeltaError(`must be an object, got ${describe(options)}`, 'defaults');
   rejectUnknownKeys(options, OPTION_KEYS, 'defaults');
   const hyper = { ...DEFAULTS };
   for (const key of HYPER_KEYS) {
     if (options[key] !== undefined) (hyper as Record<string, unknown>)[key] = checkHyper(key, options[key], `defaults.${key}`);
   }
-  const build = options.build ?? 'auto';
+  const build = options.build === undefined ? 'auto' : options.build;
   if (build !== 'auto' && build !== 'simd' && build !== 'plain') {
     throw new AdadeltaError(`must be 'auto', 'simd' or 'plain', got ${describe(build)}`, 'defaults.build');
   }
-  return { hyper, build };
+  const initialAccDelta = options.initialAccDelta === undefined ? 0 : nonNegative('defaults.initialAccDelta', options.initialAccDelta);
+  const threads: unknown = options.threads === undefined ? 1 : options.threads;
+  if (threads !== 'auto' && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new AdadeltaError(`must be an integer from 1 to 256 or 'auto', got ${describe(threads)}`, 'defaults.threads');
+  }
+  return { hyper, build, initialAccDelta, threads };
+}
+
+/** A finite number >= 0, or an AdadeltaError naming `field`. */
+export function nonNegative(field: string, value: unknown): number {
+  const x = finite(field, value);
+  if (x < 0) throw new AdadeltaError(`must be >= 0, got ${x}`, field);
+  return x;
 }
 
 /** One validated param: its length and, when given as a Float32Array, its initial values. */

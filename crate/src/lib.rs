@@ -9,6 +9,7 @@
 //! f32x4 loop of `simd.rs`, without it the scalar loop of `kernel.rs`. Both are bit-identical.
 
 pub mod kernel;
+pub mod stats;
 pub mod table;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd;
@@ -17,9 +18,9 @@ use std::alloc::{Layout, alloc_zeroed, dealloc};
 use wasm_bindgen::prelude::*;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use simd::step as tensor_step;
+use simd::{step as tensor_step, step_stats as tensor_step_stats};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use kernel::step as tensor_step;
+use kernel::{step as tensor_step, step_stats as tensor_step_stats};
 
 /// Buffers are 16-byte aligned: one f32x4 per aligned load where the length allows.
 const ALIGN: usize = 16;
@@ -56,8 +57,49 @@ pub fn free_f32(ptr: *mut f32, len: usize) {
 /// One Adadelta step over the elements `[begin, end)` of the concatenation of all tensors of
 /// the table, in table order. One thread passes `0..total`; several threads split the range.
 #[wasm_bindgen]
-#[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
 pub fn step(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize) {
+    for_each_slice(tensors, n_tensors, groups, n_groups, begin, end, |slice, h, _| {
+        let (p, g, sq, acc) = slice;
+        tensor_step(p, g, sq, acc, h);
+    });
+}
+
+/// `step`, also filling the diagnostics region at `stats_ptr` (`stats.rs` gives its layout:
+/// per group `STATS_F64` f64 words, then per group `HIST_BINS` u32 bins). The region is reset
+/// first, so it describes exactly this call's range.
+#[wasm_bindgen]
+#[allow(clippy::not_unsafe_ptr_arg_deref, clippy::too_many_arguments)] // the only caller is our own TS
+pub fn step_stats(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, stats_ptr: *mut u8, stalled_below: f32) {
+    // SAFETY: invariant of the caller: `stats_ptr` is 8-byte aligned and points at
+    // `n_groups * stats::GROUP_BYTES` bytes that nothing else uses during the call.
+    let (words, hist) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(stats_ptr as *mut f64, n_groups * stats::STATS_F64),
+            std::slice::from_raw_parts_mut(stats_ptr.add(n_groups * stats::STATS_F64 * 8) as *mut u32, n_groups * stats::HIST_BINS),
+        )
+    };
+    // No Vec here: nothing may allocate after creation, or the memory could grow and detach
+    // every view the JS side holds.
+    for (w, b) in words.chunks_exact_mut(stats::STATS_F64).zip(hist.chunks_exact_mut(stats::HIST_BINS)) {
+        stats::Accumulator { words: w, hist: b.try_into().unwrap(), stalled_below }.reset();
+    }
+    for_each_slice(tensors, n_tensors, groups, n_groups, begin, end, |slice, h, group| {
+        let (p, g, sq, acc) = slice;
+        let mut accumulator = stats::Accumulator {
+            words: &mut words[group * stats::STATS_F64..][..stats::STATS_F64],
+            hist: (&mut hist[group * stats::HIST_BINS..][..stats::HIST_BINS]).try_into().unwrap(),
+            stalled_below,
+        };
+        tensor_step_stats(p, g, sq, acc, h, &mut accumulator);
+    });
+}
+
+type Slices<'a> = (&'a mut [f32], &'a [f32], &'a mut [f32], &'a mut [f32]);
+
+/// Walks the table and calls `f` with the part of each tensor inside `[begin, end)`, its
+/// group's hyperparameters and the group index.
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
+fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, mut f: impl FnMut(Slices, &kernel::Hyper, usize)) {
     // SAFETY: invariant of the caller: `tensors` points at `n_tensors` records and `groups` at
     // `n_groups` records, laid out as `table.rs` says, and each record's four buffers came from
     // `alloc_f32(len)`, are distinct and stay allocated for the duration of the call.
@@ -72,15 +114,15 @@ pub fn step(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups:
             let (from, n) = (lo - offset, hi - lo);
             // SAFETY: see above; `from + n <= t.len`, and the four buffers do not overlap, so the
             // mutable slices are disjoint.
-            unsafe {
-                tensor_step(
+            let slices = unsafe {
+                (
                     std::slice::from_raw_parts_mut((t.param as *mut f32).add(from), n),
                     std::slice::from_raw_parts((t.grad as *const f32).add(from), n),
                     std::slice::from_raw_parts_mut((t.square_avg as *mut f32).add(from), n),
                     std::slice::from_raw_parts_mut((t.acc_delta as *mut f32).add(from), n),
-                    &h,
-                );
-            }
+                )
+            };
+            f(slices, &h, t.group);
         }
         offset += t.len;
         if offset >= end {
@@ -110,3 +152,6 @@ pub fn simd128() -> bool {
 #[wasm_bindgen] pub fn layout_group_weight_decay() -> usize { table::GROUP_WEIGHT_DECAY }
 #[wasm_bindgen] pub fn layout_group_maximize() -> usize { table::GROUP_MAXIMIZE }
 #[wasm_bindgen] pub fn layout_group_words() -> usize { table::GROUP_WORDS }
+#[wasm_bindgen] pub fn layout_stats_f64() -> usize { stats::STATS_F64 }
+#[wasm_bindgen] pub fn layout_stats_hist_bins() -> usize { stats::HIST_BINS }
+#[wasm_bindgen] pub fn layout_stats_group_bytes() -> usize { stats::GROUP_BYTES }

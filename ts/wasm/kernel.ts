@@ -4,16 +4,20 @@
  * optimizer's life whatever other optimizers do.
  */
 import { AdadeltaError } from '../errors.js';
-import { compileBuild, type ResolvedBuild } from './load.js';
+import { compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
 
 /** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
 export interface KernelExports {
-  readonly memory: WebAssembly.Memory;
+  /** Exported by the simd and plain builds; the threads build imports a shared memory instead. */
+  readonly memory?: WebAssembly.Memory;
   alloc_f32(len: number): number;
   free_f32(ptr: number, len: number): void;
   step(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number): void;
+  step_stats(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number, stats: number, stalledBelow: number): void;
   simd128(): number;
-  __wbindgen_start(): void;
+  /** Starts an instance; in the threads build, every instance after the first gets a stack of
+   * `threadStackSize` bytes (a multiple of 64 KiB) from the shared heap. */
+  __wbindgen_start(threadStackSize?: number): void;
   readonly __wbindgen_externrefs: WebAssembly.Table;
   readonly [layout: `layout_${string}`]: () => number;
 }
@@ -28,7 +32,7 @@ const PAGE = 65536;
  * imports wasm-bindgen's glue would. Any import we do not know fails loudly at creation,
  * and test/wasm-build.test.ts pins the list.
  */
-function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExports }): WebAssembly.Imports {
+export function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExports }, memory?: WebAssembly.Memory): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
   for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
     let value: WebAssembly.ImportValue;
@@ -42,6 +46,9 @@ function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExpor
         table.set(1026, true);
         table.set(1027, false);
       };
+    } else if (kind === 'memory' && memory !== undefined) {
+      // The threads build links with --import-memory: every thread's instance shares one memory.
+      value = memory;
     } else {
       throw new AdadeltaError(`the wasm kernel imports ${from}.${name} (${kind}), which this loader does not provide`);
     }
@@ -52,21 +59,43 @@ function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExpor
 
 export class KernelInstance {
   private constructor(
-    readonly build: ResolvedBuild,
+    readonly build: ResolvedBuild | 'threads',
+    readonly module: WebAssembly.Module,
     readonly exports: KernelExports,
+    readonly memory: WebAssembly.Memory,
   ) {}
 
-  static async create(build: ResolvedBuild): Promise<KernelInstance> {
+  /**
+   * Instantiates a build. The threads build needs `sharedMemory`, a shared WebAssembly.Memory
+   * that the worker instances import too; this first instance initializes it.
+   */
+  static async create(build: ResolvedBuild | 'threads', sharedMemory?: WebAssembly.Memory): Promise<KernelInstance> {
     const module = await compileBuild(build);
     const self: { exports?: KernelExports } = {};
-    const instance = await WebAssembly.instantiate(module, kernelImports(module, self));
-    self.exports = instance.exports as unknown as KernelExports;
-    self.exports.__wbindgen_start();
-    return new KernelInstance(build, self.exports);
+    const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory));
+    return KernelInstance.#started(build, module, instance, self, sharedMemory);
   }
 
-  get memory(): WebAssembly.Memory {
-    return this.exports.memory;
+  /**
+   * The same, synchronously, from a module that an earlier `create` (or `Adadelta.prepare`)
+   * compiled. The module is small, so `new WebAssembly.Instance` is fine on a browser's main
+   * thread. Throws AdadeltaError if the module is not compiled yet.
+   */
+  static createSync(build: ResolvedBuild): KernelInstance {
+    const module = compiledBuild(build);
+    if (module === undefined) {
+      throw new AdadeltaError(`the ${build} wasm kernel is not compiled yet: await Adadelta.prepare() (or any Adadelta.create) once before creating optimizers synchronously`);
+    }
+    const self: { exports?: KernelExports } = {};
+    return KernelInstance.#started(build, module, new WebAssembly.Instance(module, kernelImports(module, self)), self, undefined);
+  }
+
+  static #started(build: ResolvedBuild | 'threads', module: WebAssembly.Module, instance: WebAssembly.Instance, self: { exports?: KernelExports }, sharedMemory: WebAssembly.Memory | undefined): KernelInstance {
+    self.exports = instance.exports as unknown as KernelExports;
+    self.exports.__wbindgen_start();
+    const memory = sharedMemory ?? self.exports.memory;
+    if (memory === undefined) throw new AdadeltaError(`the ${build} wasm kernel neither exports nor imports a memory`);
+    return new KernelInstance(build, module, self.exports, memory);
   }
 
   /** Bytes the instance already uses before any optimizer buffer (stack, data, heap start). */
@@ -103,7 +132,9 @@ export class KernelInstance {
    * through them land nowhere.
    */
   detachViews(): void {
-    this.memory.grow(0);
+    // A SharedArrayBuffer cannot be detached: the threads build's views stay readable, but they
+    // point into this optimizer's own memory, which nothing else uses.
+    if (!(typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer)) this.memory.grow(0);
   }
 }
 

@@ -31,29 +31,42 @@ export function resolveBuild(build: Build): ResolvedBuild {
   return build;
 }
 
-const compiled = new Map<ResolvedBuild, Promise<WebAssembly.Module>>();
+/** The SIMD kernel built with atomics, for a worker pool over one shared memory. */
+export type AnyBuild = ResolvedBuild | 'threads';
+
+const compiled = new Map<AnyBuild, Promise<WebAssembly.Module>>();
+/** Modules whose compilation has finished: what a synchronous instantiation can use. */
+const ready = new Map<AnyBuild, WebAssembly.Module>();
+
+/** The compiled module of a build if its compilation has finished; undefined otherwise. */
+export function compiledBuild(build: AnyBuild): WebAssembly.Module | undefined {
+  return ready.get(build);
+}
 
 /** The compiled module of a build; compiled on first use, then shared by every optimizer. */
-export function compileBuild(build: ResolvedBuild): Promise<WebAssembly.Module> {
+export function compileBuild(build: AnyBuild): Promise<WebAssembly.Module> {
   let module = compiled.get(build);
   if (module === undefined) {
     module = compile(build);
     // A failed load may be a passing network fault: let the next create() try again.
-    module.catch(() => compiled.delete(build));
+    module.then(
+      (m) => ready.set(build, m),
+      () => compiled.delete(build),
+    );
     compiled.set(build, module);
   }
   return module;
 }
 
-function wasmUrl(build: ResolvedBuild): URL {
-  // Both files sit next to the bundle. Written as literals so that bundlers (Vite, webpack 5,
+function wasmUrl(build: AnyBuild): URL {
+  // The files sit next to the bundle. Written as literals so that bundlers (Vite, webpack 5,
   // Parcel) see `new URL('…', import.meta.url)` and emit the asset.
-  return build === 'simd'
-    ? new URL('./adadelta-simd.wasm', import.meta.url)
-    : new URL('./adadelta-plain.wasm', import.meta.url);
+  if (build === 'simd') return new URL('./adadelta-simd.wasm', import.meta.url);
+  if (build === 'plain') return new URL('./adadelta-plain.wasm', import.meta.url);
+  return new URL('./adadelta-threads.wasm', import.meta.url);
 }
 
-async function compile(build: ResolvedBuild): Promise<WebAssembly.Module> {
+async function compile(build: AnyBuild): Promise<WebAssembly.Module> {
   const url = wasmUrl(build);
   try {
     if (url.protocol === 'file:') return await WebAssembly.compile(await readLocalFile(url));

@@ -1,0 +1,24 @@
+/** This package's optimizer, built: the 'plain' and 'simd' kernels, and SIMD on 2 threads. */
+import { Adadelta, AdadeltaError } from '../dist/index.js';
+
+/** Creates ours over params initialised from `inits`; `undefined` when `threads` is unknown. */
+export async function createOurs(inits, hyper, { build, threads }) {
+  const options = { ...hyper, build };
+  if (threads !== undefined) options.threads = threads;
+  let opt;
+  try {
+    opt = await Adadelta.create(inits, options);
+  } catch (e) {
+    if (threads !== undefined && e instanceof AdadeltaError && /threads/.test(e.message) && /unknown option/.test(e.message)) return undefined;
+    throw e;
+  }
+  return {
+    build: opt.build,
+    threads: opt.threads ?? 1,
+    params: opt.params,
+    step: () => opt.step(),
+    setGrads: (arrays) => arrays.forEach((a, i) => opt.params[i].grad.set(a)),
+    read: () => opt.params.map((p) => p.data.slice()),
+    dispose: () => opt.dispose(),
+  };
+}

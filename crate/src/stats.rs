@@ -1,0 +1,74 @@
+//! Diagnostics accumulated in the same pass as the step (opt-in): per param group, the
+//! distribution of the effective learning rate `lr * sqrt((acc + eps) / (sq + eps))`, the size of
+//! the applied update, and how many elements stalled or went non-finite.
+//!
+//! The region a `step_stats` call fills has `STATS_F64` f64 words per group followed by
+//! `HIST_BINS` u32 histogram bins per group. `ts/diagnostics.ts` mirrors this layout.
+//!
+//! Quantiles come from a histogram of the rate's float32 bit pattern (`bits >> 20`: exponent
+//! plus three mantissa bits, so bins are 2^(1/8) wide, about 9%). To keep the pass fast the
+//! histogram samples every 16th element of each slice the kernel walks (index % 16 == 0);
+//! min, max, sums and counts see every element. Both builds sample the same elements, so their
+//! histograms agree. Infinite and NaN rates land in the top bins (from 0x7f8), which the
+//! summary leaves out of the quantiles.
+
+pub const COUNT: usize = 0;
+pub const SUM_UPDATE_SQ: usize = 1;
+pub const SUM_PARAM_SQ: usize = 2;
+pub const MIN_RATE: usize = 3;
+pub const MAX_RATE: usize = 4;
+pub const STALLED: usize = 5;
+/// Params that are NaN or ±Inf after the step.
+pub const NON_FINITE: usize = 6;
+pub const STATS_F64: usize = 8;
+pub const HIST_SHIFT: u32 = 20;
+pub const HIST_BINS: usize = 1 << (32 - HIST_SHIFT - 1); // the sign bit is always 0: rates are >= 0 or NaN
+/// The histogram samples elements whose index in the walked slice is a multiple of this.
+pub const SAMPLE_EVERY: usize = 16;
+
+/// Bytes of one group's stats: the f64 words, then the histogram.
+pub const GROUP_BYTES: usize = STATS_F64 * 8 + HIST_BINS * 4;
+
+/// One group's accumulators while a tensor is walked (flushed into the wasm region after it).
+pub struct Accumulator<'a> {
+    pub words: &'a mut [f64],
+    pub hist: &'a mut [u32; HIST_BINS],
+    pub stalled_below: f32,
+}
+
+impl Accumulator<'_> {
+    pub fn reset(&mut self) {
+        self.words.fill(0.0);
+        self.words[MIN_RATE] = f64::INFINITY;
+        self.words[MAX_RATE] = f64::NEG_INFINITY;
+        self.hist.fill(0);
+    }
+
+    /// Sample one rate into the histogram.
+    #[inline(always)]
+    pub fn sample(&mut self, rate: f32) {
+        // The mask keeps the index in bounds without a check (rates have no sign bit but -0.0).
+        self.hist[(rate.to_bits() >> HIST_SHIFT) as usize & (HIST_BINS - 1)] += 1;
+    }
+
+    /// Everything but the histogram, for one element (the scalar path and SIMD tails).
+    #[inline(always)]
+    pub fn observe(&mut self, rate: f32, update: f32, param: f32) {
+        let w = &mut *self.words;
+        w[COUNT] += 1.0;
+        w[SUM_UPDATE_SQ] += (update * update) as f64;
+        w[SUM_PARAM_SQ] += (param * param) as f64;
+        if (rate as f64) < w[MIN_RATE] {
+            w[MIN_RATE] = rate as f64;
+        }
+        if (rate as f64) > w[MAX_RATE] {
+            w[MAX_RATE] = rate as f64;
+        }
+        if rate < self.stalled_below {
+            w[STALLED] += 1.0;
+        }
+        if !param.is_finite() {
+            w[NON_FINITE] += 1.0;
+        }
+    }
+}

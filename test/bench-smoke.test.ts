@@ -1,0 +1,86 @@
+/**
+ * The benchmark compares like with like: its plain-JS baseline and its float64 reference
+ * compute torch's Adadelta, and its bandwidth probe moves exactly the 28 bytes per param it
+ * claims. No timing here.
+ */
+import { describe, expect, it } from 'vitest';
+import { Adadelta } from '../dist/index.js';
+import { createBandwidthProbe } from '../bench/bandwidth.mjs';
+import { createPlainJs } from '../bench/plain-js.mjs';
+import { torchReference } from '../bench/torch-reference.mjs';
+import { firstMiss, loadGolden } from './helpers/golden.js';
+
+// The benchmark runs without weight decay or maximize, in one group.
+const plainCases = loadGolden().filter(
+  (c) => c.groups.length === 1 && c.groups[0]!.weight_decay === 0 && !c.groups[0]!.maximize,
+);
+
+describe('bench baselines against the PyTorch golden vectors', () => {
+  it('has cases to check', () => expect(plainCases.length).toBeGreaterThanOrEqual(3));
+
+  it.each(plainCases.map((c) => [c.name, c] as const))('%s: plain-JS loop and float64 reference', (_name, c) => {
+    const hyper = { lr: c.groups[0]!.lr, rho: c.groups[0]!.rho, eps: c.groups[0]!.eps };
+    const js = createPlainJs(c.params0, hyper);
+    const byStep = new Map(c.expected.map((e) => [e.step, e]));
+    for (let t = 0; t < c.steps; t++) {
+      js.params.forEach((p, i) => p.grad.set(c.grads[i]![t]!));
+      js.step();
+      const e = byStep.get(t + 1);
+      if (!e) continue;
+      js.params.forEach((p, i) => {
+        expect(firstMiss(p.data, e.params[i]!), `plain JS params[${i}] after step ${t + 1}`).toBeUndefined();
+        const reference = torchReference(c.params0[i]!, c.grads[i]!.slice(0, t + 1), hyper);
+        expect(firstMiss(reference, e.params[i]!), `float64 reference params[${i}] after step ${t + 1}`).toBeUndefined();
+      });
+    }
+  });
+});
+
+describe('bench plain-JS loop against the package', () => {
+  it('lands within the contract tolerance of ours after 50 steps on the bench data', async () => {
+    const n = 4099; // not a multiple of 8: the SIMD kernel's scalar tail is exercised too
+    const hyper = { lr: 1, rho: 0.9, eps: 1e-6 };
+    const p0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+    const js = createPlainJs([p0], hyper);
+    const ours = await Adadelta.create([p0], { ...hyper, build: 'simd' });
+    for (let t = 0; t < 50; t++) {
+      const g = Float32Array.from({ length: n }, (_, i) => Math.cos(i * (t + 1)) * 0.01);
+      js.params[0]!.grad.set(g);
+      ours.params[0]!.grad.set(g);
+      js.step();
+      ours.step();
+    }
+    expect(firstMiss(js.params[0]!.data, ours.params[0]!.data)).toBeUndefined();
+    expect(firstMiss(js.params[0]!.sq, ours.state(0).squareAvg)).toBeUndefined();
+    expect(firstMiss(js.params[0]!.acc, ours.state(0).accDelta)).toBeUndefined();
+    // The update actually moved the params, so the comparison is not of two untouched copies.
+    expect(Math.max(...js.params[0]!.data.map((x, i) => Math.abs(x - p0[i]!)))).toBeGreaterThan(1e-3);
+    ours.dispose();
+  });
+});
+
+describe('bandwidth probe', () => {
+  it.each([1, 2] as const)('reads 4 arrays and writes 3, each element exactly once (%i thread(s))', async (threads) => {
+    const n = 1003; // odd: the two threads' split and the padding must not skip or repeat
+    const probe = await createBandwidthProbe(n, threads);
+    try {
+      const [p, g, s, a] = probe.arrays as [Float32Array, Float32Array, Float32Array, Float32Array];
+      for (let i = 0; i < n; i++) {
+        p[i] = i;
+        g[i] = 0.5 + i;
+        s[i] = 2 * i;
+        a[i] = 3 * i;
+      }
+      probe.step();
+      probe.step();
+      for (let i = 0; i < n; i++) {
+        const twice = 2 * (0.5 + i);
+        if (p[i] !== i + twice || s[i] !== 2 * i + twice || a[i] !== 3 * i + twice || g[i] !== 0.5 + i) {
+          throw new Error(`element ${i}: p=${p[i]} g=${g[i]} s=${s[i]} a=${a[i]}`);
+        }
+      }
+    } finally {
+      await probe.dispose();
+    }
+  });
+});

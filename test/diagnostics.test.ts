@@ -1,0 +1,156 @@
+/** opt.step({ stats: true }) / opt.stats(): the kernel's diagnostics against a float64 computation. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Adadelta, AdadeltaError } from '../dist/index.js';
+import { STATS, STATS_GROUP_BYTES } from '../ts/diagnostics.js';
+
+const f = Math.fround;
+
+/** One step of the kernel's formula in float32, returning each element's rate and update. */
+function referenceStep(p: Float32Array, g: Float32Array, sq: Float32Array, acc: Float32Array, lr: number, rho: number, eps: number) {
+  const [lr32, rho32, omr, eps32] = [f(lr), f(rho), f(1 - rho), f(eps)];
+  const rates: number[] = [];
+  const updates: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const s = f(f(sq[i]! * rho32) + f(f(omr * g[i]!) * g[i]!));
+    const ratio = f(f(Math.sqrt(f(acc[i]! + eps32))) / f(Math.sqrt(f(s + eps32))));
+    const d = f(ratio * g[i]!);
+    acc[i] = f(f(acc[i]! * rho32) + f(f(omr * d) * d));
+    sq[i] = s;
+    const u = f(lr32 * d);
+    p[i] = f(p[i]! - u);
+    rates.push(f(lr32 * ratio));
+    updates.push(u);
+  }
+  return { rates, updates };
+}
+
+function exactQuantile(sorted: number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))]!;
+}
+
+describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
+  it('matches a float64 computation over several groups, steps and ragged lengths', async () => {
+    const sizes = [[1, 13, 1000], [4099]];
+    const hyper = [{ lr: 1.0, rho: 0.9, eps: 1e-6 }, { lr: 0.3, rho: 0.5, eps: 1e-3 }];
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const init = sizes.map((group) => group.map((n) => Float32Array.from({ length: n }, rand)));
+    const opt = await Adadelta.create(init.map((params, g) => ({ params, ...hyper[g] })), { build });
+    const mirror = init.flat().map((p) => ({ p: p.slice(), sq: new Float32Array(p.length), acc: new Float32Array(p.length) }));
+    const stalledBelow = 2e-3;
+    for (let t = 0; t < 5; t++) {
+      const perGroup = sizes.map(() => ({ rates: [] as number[], updates: [] as number[], params: [] as number[] }));
+      let index = 0;
+      sizes.forEach((group, g) => {
+        for (const _ of group) {
+          const grad = Float32Array.from({ length: mirror[index]!.p.length }, () => rand() * (t + 1));
+          opt.params[index]!.grad.set(grad);
+          const m = mirror[index]!;
+          const { rates, updates } = referenceStep(m.p, grad, m.sq, m.acc, hyper[g]!.lr, hyper[g]!.rho, hyper[g]!.eps);
+          perGroup[g]!.rates.push(...rates);
+          perGroup[g]!.updates.push(...updates);
+          perGroup[g]!.params.push(...m.p);
+          index++;
+        }
+      });
+      opt.step({ stats: true, stalledBelow });
+      const stats = opt.stats();
+      expect(stats).toHaveLength(2);
+      stats.forEach((s, g) => {
+        const { rates, updates, params } = perGroup[g]!;
+        const sorted = [...rates].sort((a, b) => a - b);
+        expect(s.count).toBe(rates.length);
+        expect(s.effectiveLr.min).toBe(sorted[0]);
+        expect(s.effectiveLr.max).toBe(sorted[sorted.length - 1]);
+        const sumU2 = updates.reduce((a, u) => a + u * u, 0);
+        const sumP2 = params.reduce((a, p) => a + p * p, 0);
+        expect(s.updateRms).toBeCloseTo(Math.sqrt(sumU2 / rates.length), 6);
+        expect(Math.abs(s.updateRms / Math.sqrt(sumU2 / rates.length) - 1)).toBeLessThan(1e-5);
+        expect(Math.abs(s.updateToParamRatio / Math.sqrt(sumU2 / sumP2) - 1)).toBeLessThan(1e-5);
+        expect(s.stalledFraction).toBe(rates.filter((r) => r < f(stalledBelow)).length / rates.length);
+        expect(s.stalledBelow).toBe(stalledBelow);
+        expect(s.nonFinite).toBe(0);
+        // Quantiles come from a 2^(1/8)-wide histogram over a sample: within one bin (9%) plus
+        // the sampling error of a few hundred draws of a smooth distribution.
+        for (const [q, key] of [[0.1, 'p10'], [0.5, 'median'], [0.9, 'p90']] as const) {
+          const exact = exactQuantile(sorted, q);
+          expect(Math.abs(Math.log(s.effectiveLr[key] / exact)), `${key} ${s.effectiveLr[key]} vs ${exact}`).toBeLessThan(Math.log(1.25));
+        }
+        expect(s.effectiveLr.min).toBeLessThanOrEqual(s.effectiveLr.p10);
+        expect(s.effectiveLr.p10).toBeLessThanOrEqual(s.effectiveLr.median);
+        expect(s.effectiveLr.median).toBeLessThanOrEqual(s.effectiveLr.p90);
+        expect(s.effectiveLr.p90).toBeLessThanOrEqual(s.effectiveLr.max);
+      });
+    }
+    // Collecting stats does not change the step: compare the params with the mirror bit for bit.
+    mirror.forEach((m, i) => expect(Array.from(opt.params[i]!.data)).toEqual(Array.from(m.p)));
+    opt.dispose();
+  });
+
+  it('reports the first-step rate lr*sqrt(eps/((1-rho) g^2 + eps)) and stalls under a tiny lr', async () => {
+    const opt = await Adadelta.create([{ params: [1000], lr: 1e-3 }], { build });
+    opt.params[0]!.grad.fill(1);
+    opt.step({ stats: true });
+    const [s] = opt.stats();
+    const expected = 1e-3 * Math.sqrt(1e-6 / (0.1 + 1e-6));
+    expect(Math.abs(s!.effectiveLr.median / expected - 1)).toBeLessThan(1e-5);
+    expect(s!.stalledFraction).toBe(1); // 3.2e-6 < 1e-4
+    opt.dispose();
+  });
+
+  it('handles all-zero gradients and all-zero params', async () => {
+    const opt = await Adadelta.create([37], { build });
+    opt.step({ stats: true });
+    const [s] = opt.stats();
+    expect(s!.count).toBe(37);
+    expect(s!.updateRms).toBe(0);
+    // ||Δp|| / ||p|| = 0 / 0: NaN, reported as such rather than hidden.
+    expect(s!.updateToParamRatio).toBeNaN();
+    // With zero grads, sq stays 0 and the rate is lr*sqrt((0+eps)/(0+eps)) = 1.
+    expect(s!.effectiveLr.min).toBe(1);
+    expect(s!.effectiveLr.median).toBe(1);
+    expect(s!.stalledFraction).toBe(0);
+    opt.params[0]!.data.fill(2);
+    opt.step({ stats: true });
+    expect(opt.stats()[0]!.updateToParamRatio).toBe(0);
+    opt.dispose();
+  });
+
+  it('counts non-finite params after a NaN or infinite gradient', async () => {
+    const opt = await Adadelta.create([2000], { build });
+    const grad = opt.params[0]!.grad;
+    grad.fill(0.5);
+    grad[3] = NaN;
+    grad[1500] = Infinity;
+    grad[1999] = -Infinity;
+    opt.step({ stats: true });
+    expect(opt.stats()[0]!.nonFinite).toBe(3);
+    expect(Number.isNaN(opt.params[0]!.data[3])).toBe(true);
+    opt.dispose();
+  });
+
+  it('needs a step with stats before stats(), and validates stalledBelow', async () => {
+    const opt = await Adadelta.create([8], { build });
+    expect(() => opt.stats()).toThrow(AdadeltaError);
+    expect(() => opt.step({ stats: true, stalledBelow: -1 })).toThrow(/stalledBelow/);
+    expect(() => opt.step({ stats: true, stalledBelow: NaN })).toThrow(AdadeltaError);
+    expect(opt.state(0).step).toBe(0); // the rejected steps did not run
+    opt.dispose();
+    expect(() => opt.stats()).toThrow(AdadeltaError);
+  });
+});
+
+describe('stats layout', () => {
+  it('ts/diagnostics.ts agrees with crate/src/stats.rs', async () => {
+    const bytes = readFileSync(new URL('../dist/adadelta-plain.wasm', import.meta.url));
+    const module = await WebAssembly.compile(bytes);
+    const imports: Record<string, Record<string, () => void>> = {};
+    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => {};
+    const { exports } = await WebAssembly.instantiate(module, imports);
+    const x = exports as Record<string, () => number>;
+    expect(x.layout_stats_f64!()).toBe(STATS.f64Words);
+    expect(x.layout_stats_hist_bins!()).toBe(STATS.histBins);
+    expect(x.layout_stats_group_bytes!()).toBe(STATS_GROUP_BYTES);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Every ```js block of README.md runs as written, against the built package: imports of
+ * 'adadelta-wasm' (and its subpaths, through package.json's `exports`) are pointed at dist/,
+ * the block is written to a temp file and run with node. Output a block claims in a trailing
+ * comment on a console.log line (`// w = 3.000, b = -2.000`) must be what it prints.
+ * ```ts, ```sh and other blocks are not run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
+const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+  name: string;
+  exports: Record<string, { import: { default: string }; require: { default: string } } | string>;
+};
+const blocks = [...readme.matchAll(/^```js[ \t]*\n([\s\S]*?)^```[ \t]*$/gm)].map((m, i) => {
+  const line = readme.slice(0, m.index).split('\n').length;
+  return { name: `block ${i + 1} (README.md line ${line})`, code: m[1]! };
+});
+
+// Inside the repo's node_modules, so that other packages a block imports (the dev dependencies,
+// such as @tensorflow/tfjs) resolve as they would for a user who installed them.
+const cacheDir = fileURLToPath(new URL('node_modules/.cache/', root));
+mkdirSync(cacheDir, { recursive: true });
+const dir = mkdtempSync(join(cacheDir, 'adadelta-readme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Where `adadelta-wasm[/sub]` resolves for import or require, per package.json `exports`. */
+function resolveOwn(specifier: string, kind: 'import' | 'require'): string {
+  const sub = '.' + specifier.slice(pkg.name.length);
+  const entry = pkg.exports[sub];
+  if (entry === undefined) throw new Error(`README imports ${specifier}, which package.json does not export`);
+  const target = typeof entry === 'string' ? entry : entry[kind].default;
+  const url = new URL(target, root);
+  return kind === 'import' ? url.href : fileURLToPath(url);
+}
+
+/** The block as a runnable file: ESM unless it only uses require(). */
+function runnable(code: string): { file: string; source: string } {
+  const commonJs = /\brequire\(/.test(code) && !/^\s*import\b/m.test(code);
+  const own = new RegExp(`(['"])(${pkg.name}(?:/[\\w./-]+)?)\\1`, 'g');
+  const source = code.replace(own, (_m, _q, specifier: string) => JSON.stringify(resolveOwn(specifier, commonJs ? 'require' : 'import')));
+  return { file: commonJs ? 'block.cjs' : 'block.mjs', source };
+}
+
+/** `name = number` pairs in a piece of text. */
+function pairs(text: string): Map<string, number> {
+  return new Map([...text.matchAll(/\b([A-Za-z_$][\w$]*) = (-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** What the block says it prints: `name = number` pairs in trailing comments of console.log lines. */
+function claims(code: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of code.split('\n')) {
+    const m = /console\.log\(.*\/\/(.*)$/.exec(line);
+    if (m) for (const [k, v] of pairs(m[1]!)) out.set(k, v);
+  }
+  return out;
+}
+
+describe('README', () => {
+  it('has js blocks, among them the training loop that claims w = 3, b = -2', () => {
+    expect(blocks.length).toBeGreaterThan(0);
+    const loop = blocks.find((b) => claims(b.code).has('w'));
+    expect(loop, 'a block whose console.log claims w = ...').toBeDefined();
+    expect(claims(loop!.code)).toEqual(new Map([['w', 3], ['b', -2]]));
+  });
+
+  it.each(blocks.map((b) => [b.name, b] as const))('%s runs as written with node and prints what it claims', (name, block) => {
+    const { file, source } = runnable(block.code);
+    const sub = mkdtempSync(join(dir, 'block-'));
+    const path = join(sub, file);
+    writeFileSync(path, source);
+    const run = spawnSync(process.execPath, [path], { cwd: sub, encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, `${name} exited with ${run.status}:\n${run.stderr}`).toBe(0);
+    const printed = pairs(run.stdout);
+    for (const [key, claimed] of claims(block.code)) {
+      expect(printed.has(key), `${name} prints ${key} (stdout: ${run.stdout})`).toBe(true);
+      // Both are the displayed (rounded) values, so they must be equal.
+      expect(printed.get(key), `${name}: ${key} printed (stdout: ${run.stdout})`).toBe(claimed);
+    }
+  });
+});

@@ -1,0 +1,148 @@
+/** threads: a worker pool over one shared memory gives the same bits as one thread. */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Adadelta, AdadeltaError } from '../dist/index.js';
+
+const KILL_WORKER = Symbol.for('adadelta-wasm.killWorker');
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+let seed = 99;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+
+describe('threads', () => {
+  it('is bit-identical to one thread, across groups, ragged lengths, stats and stepAsync', async () => {
+    const sizes = [[3, 70001], [1], [12345, 9]];
+    const init = sizes.map((g) => g.map((n) => Float32Array.from({ length: n }, rand)));
+    const groups = init.map((params, g) => ({ params, lr: [1, 0.5, 2][g], rho: [0.9, 0.5, 0.99][g], weightDecay: [0, 0.01, 0][g], maximize: g === 2 }));
+    const one = await Adadelta.create(groups, { threads: 1 });
+    const many = await Adadelta.create(groups, { threads: 3 });
+    expect(one.threads).toBe(1);
+    expect(many.threads).toBe(3);
+    for (let t = 0; t < 6; t++) {
+      one.params.forEach((p, i) => {
+        const g = Float32Array.from({ length: p.length }, () => rand() * 10 ** (t - 3));
+        p.grad.set(g);
+        many.params[i]!.grad.set(g);
+      });
+      const options = { stats: t % 2 === 0, stalledBelow: 1e-3 };
+      if (t < 3) {
+        one.step(options);
+        many.step(options);
+      } else {
+        await one.stepAsync(options);
+        await many.stepAsync(options);
+      }
+      one.params.forEach((p, i) => {
+        expect(bytesOf(many.params[i]!.data)).toEqual(bytesOf(p.data));
+        const [a, b] = [one.state(i), many.state(i)];
+        expect(bytesOf(b.squareAvg)).toEqual(bytesOf(a.squareAvg));
+        expect(bytesOf(b.accDelta)).toEqual(bytesOf(a.accDelta));
+        expect(b.step).toBe(a.step);
+      });
+      if (options.stats) {
+        // Counts, extremes and stalled fractions merge exactly across threads; sums to rounding.
+        const [a, b] = [one.stats(), many.stats()];
+        a.forEach((s, g) => {
+          expect(b[g]!.count).toBe(s.count);
+          expect(b[g]!.effectiveLr.min).toBe(s.effectiveLr.min);
+          expect(b[g]!.effectiveLr.max).toBe(s.effectiveLr.max);
+          expect(b[g]!.stalledFraction).toBe(s.stalledFraction);
+          expect(b[g]!.nonFinite).toBe(s.nonFinite);
+          expect(Math.abs(b[g]!.updateRms / s.updateRms - 1)).toBeLessThan(1e-5);
+        });
+      }
+    }
+    one.dispose();
+    many.dispose();
+  });
+
+  it("'auto' uses the cores, and tiny optimizers use no more threads than they have work for", async () => {
+    const cores = (await import('node:os')).availableParallelism();
+    const auto = await Adadelta.create([1e5], { threads: 'auto' });
+    expect(auto.threads).toBe(Math.min(cores, 256));
+    auto.dispose();
+    const tiny = await Adadelta.create([5], { threads: 4 });
+    expect(tiny.threads).toBe(1);
+    tiny.dispose();
+  });
+
+  it('falls back to one thread without SharedArrayBuffer, or with the plain build', async () => {
+    const saved = globalThis.SharedArrayBuffer;
+    // As on a browser page that is not cross-origin isolated.
+    delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+    try {
+      const opt = await Adadelta.create([1000], { threads: 2 });
+      expect(opt.threads).toBe(1);
+      opt.params[0]!.grad.fill(1);
+      opt.step();
+      expect(opt.params[0]!.data[0]).toBeLessThan(0);
+      opt.dispose();
+    } finally {
+      globalThis.SharedArrayBuffer = saved;
+    }
+    const plain = await Adadelta.create([1000], { threads: 2, build: 'plain' });
+    expect(plain.threads).toBe(1);
+    expect(plain.build).toBe('plain');
+    plain.dispose();
+  });
+
+  it('rejects a bad thread count', async () => {
+    for (const threads of [0, -1, 1.5, NaN, '2', null, 257]) {
+      await expect(Adadelta.create([8], { threads: threads as never })).rejects.toThrow(/defaults\.threads/);
+    }
+  });
+
+  it('dispose() ends the workers', async () => {
+    const osThreads = () => readdirSync('/proc/self/task').length;
+    // Earlier tests' workers end asynchronously: wait until the count stops falling.
+    const settle = async () => {
+      let last = osThreads();
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 40));
+        const now = osThreads();
+        if (now === last) return now;
+        last = now;
+      }
+      return last;
+    };
+    const before = await settle();
+    const opt = await Adadelta.create([1e5], { threads: 3 });
+    expect(osThreads()).toBeGreaterThanOrEqual(before + 2);
+    opt.dispose();
+    for (let i = 0; i < 100 && osThreads() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(osThreads()).toBeLessThanOrEqual(before);
+    expect(() => opt.step()).toThrow(AdadeltaError);
+  });
+
+  it('a worker that dies makes the next step throw AdadeltaError instead of hanging, leaving state as it was', async () => {
+    const opt = await Adadelta.create([1e5], { threads: 2 });
+    opt.params[0]!.grad.fill(1);
+    opt.step();
+    const before = bytesOf(opt.params[0]!.data).slice();
+    const stateBefore = opt.state(0);
+    await (opt as unknown as Record<symbol, (k: number) => Promise<void>>)[KILL_WORKER]!(0);
+    expect(() => opt.step()).toThrow(AdadeltaError);
+    expect(() => opt.step()).toThrow(/worker/);
+    await expect(opt.stepAsync()).rejects.toThrow(AdadeltaError);
+    expect(bytesOf(opt.params[0]!.data)).toEqual(before);
+    expect(opt.state(0).step).toBe(stateBefore.step);
+    opt.dispose();
+  });
+});
+
+describe('stepAsync with threads', () => {
+  it('refuses other state access until it settles', async () => {
+    const opt = await Adadelta.create([1e5], { threads: 2 });
+    opt.params[0]!.grad.fill(1);
+    const pending = opt.stepAsync();
+    expect(() => opt.saveState()).toThrow(/stepAsync/);
+    expect(() => opt.step()).toThrow(/stepAsync/);
+    expect(() => opt.state(0)).toThrow(AdadeltaError);
+    await pending;
+    expect(opt.state(0).step).toBe(1);
+    opt.dispose();
+  });
+});

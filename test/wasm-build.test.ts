@@ -1,0 +1,117 @@
+/**
+ * The two shipped wasm kernels (dist/adadelta-{simd,plain}.wasm): the SIMD build really is
+ * SIMD and the plain one has no SIMD at all, their imports are the ones ts/wasm/kernel.ts
+ * provides, `simd128()` tells the truth, and the descriptor layout agrees with ts/wasm/table.ts.
+ */
+import binaryen from 'binaryen';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Adadelta } from '../dist/index.js';
+import { GROUP, TENSOR } from '../ts/wasm/table.js';
+
+const BUILDS = ['simd', 'plain'] as const;
+const bytes = (build: string) => readFileSync(new URL(`../dist/adadelta-${build}.wasm`, import.meta.url));
+
+/** The module as text, through binaryen's disassembler (all features on, so SIMD parses). */
+function disassemble(build: string): string {
+  const module = binaryen.readBinary(bytes(build));
+  try {
+    module.setFeatures(binaryen.Features.All);
+    return module.emitText();
+  } finally {
+    module.dispose();
+  }
+}
+
+/** Every SIMD instruction name in wasm text: v128.*, and i8x16/i16x8/i32x4/i64x2/f32x4/f64x2.* */
+function simdOps(text: string): Set<string> {
+  return new Set(text.match(/\b(?:v128|[if](?:8x16|16x8|32x4|64x2))\.[a-z0-9_]+/g) ?? []);
+}
+
+/** The imports ts/wasm/kernel.ts's `kernelImports` provides: anything else fails at creation. */
+const PROVIDED_IMPORTS = ['__wbindgen_init_externref_table:function'];
+
+interface RawExports {
+  memory: WebAssembly.Memory;
+  simd128(): number;
+  __wbindgen_start(): void;
+  __wbindgen_externrefs: WebAssembly.Table;
+  [name: string]: unknown;
+}
+
+/** Instantiates a kernel directly, with the one import wasm-bindgen's glue would give. */
+async function instantiate(build: string): Promise<RawExports> {
+  const module = await WebAssembly.compile(bytes(build));
+  let exports: RawExports | undefined;
+  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+    (imports[from] ??= {})[name] = () => {
+      const table = exports!.__wbindgen_externrefs;
+      table.set(0, undefined);
+      table.set(1024, undefined);
+      table.set(1025, null);
+      table.set(1026, true);
+      table.set(1027, false);
+    };
+  }
+  const instance = await WebAssembly.instantiate(module, imports);
+  exports = instance.exports as unknown as RawExports;
+  exports.__wbindgen_start();
+  return exports;
+}
+
+const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+describe('SIMD opcodes', () => {
+  it('the simd build uses f32x4 arithmetic in its kernel', () => {
+    const ops = simdOps(disassemble('simd'));
+    for (const op of ['f32x4.sqrt', 'f32x4.div', 'f32x4.mul', 'f32x4.add', 'f32x4.sub', 'v128.load', 'v128.store']) {
+      expect(ops, op).toContain(op);
+    }
+  });
+
+  it('the plain build has no SIMD instruction or v128 value, and validates without the SIMD feature', () => {
+    const text = disassemble('plain');
+    expect([...simdOps(text)]).toEqual([]);
+    expect(text).not.toMatch(/\bv128\b/);
+    const module = binaryen.readBinary(bytes('plain'));
+    module.setFeatures(binaryen.Features.All & ~binaryen.Features.SIMD128);
+    expect(module.validate()).toBeTruthy();
+    module.dispose();
+  });
+});
+
+describe.each(BUILDS)('%s build', (build) => {
+  it('imports exactly what ts/wasm/kernel.ts provides', async () => {
+    const module = await WebAssembly.compile(bytes(build));
+    expect(WebAssembly.Module.imports(module).map((i) => `${i.name}:${i.kind}`).sort()).toEqual(PROVIDED_IMPORTS);
+    // The package's own loader instantiates it (it throws AdadeltaError on any import it lacks).
+    const opt = await Adadelta.create([3], { build });
+    expect(opt.build).toBe(build);
+    opt.dispose();
+  });
+
+  it('simd128() tells which kernel it is', async () => {
+    const exports = await instantiate(build);
+    expect(exports.simd128()).toBe(build === 'simd' ? 1 : 0);
+  });
+
+  it('the descriptor layout agrees with ts/wasm/table.ts, field by field, both ways', async () => {
+    const exports = await instantiate(build);
+    for (const [record, table] of [['tensor', TENSOR], ['group', GROUP]] as const) {
+      for (const [field, offset] of Object.entries(table)) {
+        const name = `layout_${record}_${snake(field)}`;
+        expect(typeof exports[name], `${name} is exported`).toBe('function');
+        expect((exports[name] as () => number)(), `${record}.${field}`).toBe(offset);
+      }
+      // No field of the wasm layout is missing from the TS mirror.
+      const exported = Object.keys(exports).filter((n) => n.startsWith(`layout_${record}_`));
+      expect(exported.sort()).toEqual(Object.keys(table).map((f) => `layout_${record}_${snake(f)}`).sort());
+    }
+  });
+});
+
+it('both builds export the same functions', async () => {
+  const names = await Promise.all(BUILDS.map(async (b) => WebAssembly.Module.exports(await WebAssembly.compile(bytes(b))).map((e) => `${e.name}:${e.kind}`).sort()));
+  expect(names[0]).toEqual(names[1]);
+});

@@ -1,0 +1,174 @@
+/**
+ * Optimizer state <-> a safetensors file shaped like torch.optim.Adadelta's `state_dict()`:
+ * tensors `state.{i}.square_avg`, `state.{i}.acc_delta` (F32 [len]) and `state.{i}.step`
+ * (F32 []), and `__metadata__.param_groups`, the JSON of torch's `param_groups` list. Loading
+ * validates everything against the optimizer's layout and returns fresh arrays; it changes
+ * nothing, so the caller can apply the result atomically.
+ */
+import { AdadeltaError } from '../errors.js';
+import { checkHyper, type Hyperparameters } from '../options.js';
+import { decodeSafetensors, encodeSafetensors, type F32Tensor } from './safetensors.js';
+
+/** One param's state, as the optimizer holds it. */
+export interface ParamStateSnapshot {
+  step: number;
+  squareAvg: Float32Array;
+  accDelta: Float32Array;
+}
+
+export interface GroupSnapshot {
+  hyper: Hyperparameters;
+  /** The indices of the group's params, numbered across groups. */
+  params: readonly number[];
+}
+
+export interface Checkpoint {
+  groups: GroupSnapshot[];
+  states: ParamStateSnapshot[];
+  /** The optimizer's initialAccDelta, recorded in `__metadata__.initial_acc_delta` (torch ignores
+   * unknown metadata); a record of how fresh state was started, not read back. */
+  initialAccDelta?: number;
+}
+
+/** What a checkpoint must match: each group's param indices and each param's length. */
+export interface CheckpointLayout {
+  groups: readonly (readonly number[])[];
+  lengths: readonly number[];
+  /** The E[Δx²] a fresh param starts from (the optimizer's `initialAccDelta`, 0 like torch). */
+  initialAccDelta: number;
+}
+
+const STATE_KEYS = ['square_avg', 'acc_delta', 'step'] as const;
+type StateKey = (typeof STATE_KEYS)[number];
+
+/** torch's names for our hyperparameters, in the order torch's `param_groups` lists them. */
+const TORCH_NAMES: readonly (readonly [keyof Hyperparameters, string])[] = [
+  ['lr', 'lr'],
+  ['rho', 'rho'],
+  ['eps', 'eps'],
+  ['weightDecay', 'weight_decay'],
+  ['maximize', 'maximize'],
+];
+
+function fail(message: string): never {
+  throw new AdadeltaError(message, 'checkpoint');
+}
+
+/** A number as Python's json.dumps writes a float (1.0, not 1), so torch sees floats. */
+function pythonFloat(x: number): string {
+  const s = JSON.stringify(x);
+  return /^-?\d+$/.test(s) ? `${s}.0` : s;
+}
+
+function paramGroupsJson(groups: readonly GroupSnapshot[]): string {
+  const parts = groups.map((g) => {
+    const h = g.hyper;
+    return `{"lr": ${pythonFloat(h.lr)}, "rho": ${pythonFloat(h.rho)}, "eps": ${pythonFloat(h.eps)}, "weight_decay": ${pythonFloat(h.weightDecay)}, "foreach": null, "maximize": ${h.maximize}, "capturable": false, "differentiable": false, "params": [${g.params.join(', ')}]}`;
+  });
+  return `[${parts.join(', ')}]`;
+}
+
+/** Encodes the optimizer's state as a torch-compatible safetensors file. */
+export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  const tensors: [string, F32Tensor][] = [];
+  checkpoint.states.forEach((s, i) => {
+    tensors.push([`state.${i}.square_avg`, { shape: [s.squareAvg.length], data: s.squareAvg }]);
+    tensors.push([`state.${i}.acc_delta`, { shape: [s.accDelta.length], data: s.accDelta }]);
+    tensors.push([`state.${i}.step`, { shape: [], data: new Float32Array([s.step]) }]);
+  });
+  const metadata: Record<string, string> = { param_groups: paramGroupsJson(checkpoint.groups) };
+  if (checkpoint.initialAccDelta !== undefined) metadata.initial_acc_delta = pythonFloat(checkpoint.initialAccDelta);
+  return encodeSafetensors(tensors, metadata);
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function sameList(a: unknown, b: readonly number[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function short(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function decodeGroups(metadata: Record<string, string> | undefined, layout: CheckpointLayout): GroupSnapshot[] {
+  const json = metadata?.param_groups;
+  if (json === undefined) fail('the file has no __metadata__.param_groups (the JSON of torch\'s state_dict()["param_groups"])');
+  let groups: unknown;
+  try {
+    groups = JSON.parse(json);
+  } catch (e) {
+    fail(`__metadata__.param_groups is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(groups)) fail(`__metadata__.param_groups must be a list of param groups, got ${short(groups)}`);
+  if (groups.length !== layout.groups.length) {
+    fail(`param_groups has ${groups.length} groups; this optimizer has ${layout.groups.length}`);
+  }
+  return groups.map((group: unknown, g) => {
+    const where = `param_groups[${g}]`;
+    if (!isPlainObject(group)) fail(`${where} must be an object, got ${short(group)}`);
+    const ours = layout.groups[g]!;
+    if (!sameList(group.params, ours)) {
+      fail(`${where}.params is ${short(group.params)}; this optimizer's group ${g} has params [${ours.join(', ')}]`);
+    }
+    // Unknown keys (LR schedulers add initial_lr; torch adds foreach, capturable...) are ignored.
+    const hyper = {} as Record<keyof Hyperparameters, unknown>;
+    for (const [ours, torch] of TORCH_NAMES) {
+      // The same validation as creation; the error names the torch field.
+      hyper[ours] = checkHyper(ours, group[torch], `checkpoint.${where}.${torch}`);
+    }
+    return { hyper: hyper as Hyperparameters, params: [...ours] };
+  });
+}
+
+const STATE_NAME = /^state\.(0|[1-9]\d{0,9})\.(square_avg|acc_delta|step)$/;
+
+function decodeStates(tensors: Map<string, F32Tensor>, lengths: readonly number[], initialAccDelta: number): ParamStateSnapshot[] {
+  const found: Partial<Record<StateKey, F32Tensor>>[] = lengths.map(() => ({}));
+  for (const [name, tensor] of tensors) {
+    const match = STATE_NAME.exec(name);
+    if (!match) fail(`unexpected tensor ${short(name)}; expected only state.{i}.square_avg, state.{i}.acc_delta and state.{i}.step`);
+    const index = Number(match[1]);
+    if (index >= lengths.length) fail(`tensor ${short(name)} is for param ${index}; this optimizer has params 0..${lengths.length - 1}`);
+    found[index]![match[2] as StateKey] = tensor;
+  }
+  return found.map((entry, i) => {
+    const length = lengths[i]!;
+    const present = STATE_KEYS.filter((k) => entry[k] !== undefined);
+    // Like torch: a param that never stepped has no state at all, and starts fresh.
+    if (present.length === 0) return { step: 0, squareAvg: new Float32Array(length), accDelta: new Float32Array(length).fill(initialAccDelta) };
+    if (present.length < STATE_KEYS.length) {
+      const missing = STATE_KEYS.filter((k) => entry[k] === undefined).map((k) => `state.${i}.${k}`);
+      fail(`param ${i} has ${present.map((k) => `state.${i}.${k}`).join(', ')} but not ${missing.join(', ')}; a param has all three state tensors or none`);
+    }
+    // Our params are flat; torch's are shaped (a Linear weight is [out, in]) but laid out
+    // row-major, so any shape with the param's element count maps onto it element by element.
+    for (const key of ['square_avg', 'acc_delta'] as const) {
+      const { shape, data } = entry[key]!;
+      if (data.length !== length) {
+        fail(`tensor state.${i}.${key} has shape [${shape.join(', ')}] (${data.length} elements); param ${i} has ${length}`);
+      }
+    }
+    const stepTensor = entry.step!;
+    if (stepTensor.shape.length !== 0) fail(`tensor state.${i}.step has shape [${stepTensor.shape.join(', ')}]; a step count has shape []`);
+    const step = stepTensor.data[0]!;
+    if (!Number.isFinite(step) || step < 0 || !Number.isInteger(step)) {
+      fail(`tensor state.${i}.step is ${step}; a step count is a finite non-negative whole number`);
+    }
+    return { step, squareAvg: entry.square_avg!.data, accDelta: entry.acc_delta!.data };
+  });
+}
+
+/**
+ * Decodes and validates a checkpoint against the optimizer's layout. Throws AdadeltaError on
+ * any problem; on success every array returned is a fresh copy.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, layout: CheckpointLayout): Checkpoint {
+  const { metadata, tensors } = decodeSafetensors(bytes);
+  const groups = decodeGroups(metadata, layout);
+  const states = decodeStates(tensors, layout.lengths, layout.initialAccDelta);
+  return { groups, states };
+}

@@ -1,0 +1,250 @@
+/**
+ * A pool of workers that step disjoint element ranges of one shared wasm memory. The calling
+ * thread steps the first range itself, so `threads: 2` means one worker. Ranges split the
+ * concatenation of all tensors, not tensors, so one huge tensor still splits; every element
+ * sees the same operations whichever thread runs it, so results are bit-identical to one thread.
+ */
+import { AdadeltaError } from '../errors.js';
+import { CONTROL } from './control.js';
+import { WORKER_SOURCE } from './worker-source.js';
+
+/** What every thread needs to step its range: the descriptor tables (byte addresses). */
+export interface StepPlan {
+  tensors: number;
+  nTensors: number;
+  groups: number;
+  nGroups: number;
+  total: number;
+  /** The control block: CONTROL.words int32 words. */
+  control: number;
+  /** One diagnostics region per thread; thread k fills statsRegions[k]. */
+  statsRegions: readonly number[];
+}
+
+/** The range of thread `k` of `threads`, in elements, aligned to 8 (two f32x4 vectors). */
+export function threadRange(total: number, threads: number, k: number): [number, number] {
+  const size = Math.ceil(total / threads / 8) * 8;
+  return [Math.min(total, k * size), Math.min(total, (k + 1) * size)];
+}
+
+/** Why this environment cannot run worker threads over shared memory, or undefined if it can. */
+export function threadsUnavailable(): string | undefined {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown; process?: { versions?: { node?: string } } };
+  if (typeof g.SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is not available';
+  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
+  if (g.process?.versions?.node === undefined && typeof g.Worker !== 'function') return 'Web Workers are not available';
+  return undefined;
+}
+
+/** The number of cores: `threads: 'auto'`. */
+export function coreCount(): number {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (id: string) => unknown } };
+  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  if (os) return os.availableParallelism?.() ?? os.cpus().length;
+  return Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
+}
+
+interface AnyWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+}
+
+type WorkerThreads = { Worker: new (code: string, options: { eval: true }) => AnyWorker & { on(event: string, cb: (arg: unknown) => void): void; unref(): void } };
+
+async function nodeWorkerThreads(): Promise<WorkerThreads | undefined> {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
+  if (proc?.versions?.node === undefined) return undefined;
+  const viaBuiltin = proc.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+  if (viaBuiltin) return viaBuiltin;
+  const specifier = 'node:worker_threads';
+  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as WorkerThreads;
+}
+
+/** How long a step may wait for its workers before the pool is declared broken. */
+const STEP_TIMEOUT_MS = 60_000;
+
+export class WorkerPool {
+  readonly #workers: AnyWorker[];
+  readonly #control: Int32Array;
+  readonly #stalledBelow: Float32Array;
+  #broken: string | undefined;
+  #canBlock: boolean;
+
+  private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
+    this.#workers = workers;
+    this.#control = new Int32Array(memory.buffer, plan.control, CONTROL.words);
+    this.#stalledBelow = new Float32Array(memory.buffer, plan.control + CONTROL.stalledBelow * 4, 1);
+    this.#canBlock = canBlock(this.#control);
+  }
+
+  /** Starts `threads - 1` workers over `memory` and waits until each has its instance. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, plan: StepPlan, threads: number): Promise<WorkerPool> {
+    const workerThreads = await nodeWorkerThreads();
+    const workers: AnyWorker[] = [];
+    const pool = new WorkerPool(workers, memory, plan);
+    try {
+      await Promise.all(
+        Array.from({ length: threads - 1 }, async (_, i) => {
+          const k = i + 1;
+          const [begin, end] = threadRange(plan.total, threads, k);
+          const init = {
+            module,
+            memory,
+            control: plan.control,
+            tensors: plan.tensors,
+            nTensors: plan.nTensors,
+            groups: plan.groups,
+            nGroups: plan.nGroups,
+            begin,
+            end,
+            stats: plan.statsRegions[k],
+            stackSize: 65536,
+          };
+          workers.push(await (workerThreads ? startNodeWorker(workerThreads, init, pool) : startWebWorker(init, pool)));
+        }),
+      );
+    } catch (e) {
+      pool.terminate();
+      throw e instanceof AdadeltaError ? e : new AdadeltaError(`could not start worker threads: ${(e as Error).message}`, 'threads');
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#workers.length + 1;
+  }
+
+  /** @internal Called by a worker's error or exit handler. */
+  markBroken(reason: string): void {
+    this.#broken ??= reason;
+  }
+
+  #signal(withStats: boolean, stalledBelow: number): void {
+    if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken}); this optimizer cannot step any more`, 'threads');
+    const ctl = this.#control;
+    Atomics.store(ctl, CONTROL.failed, 0);
+    Atomics.store(ctl, CONTROL.withStats, withStats ? 1 : 0);
+    this.#stalledBelow[0] = stalledBelow;
+    Atomics.store(ctl, CONTROL.pending, this.#workers.length);
+    Atomics.add(ctl, CONTROL.generation, 1);
+    Atomics.notify(ctl, CONTROL.generation);
+  }
+
+  #finish(): void {
+    if (Atomics.load(this.#control, CONTROL.failed) !== 0) {
+      this.markBroken('the kernel trapped in a worker');
+      throw new AdadeltaError(`a worker thread failed (${this.#broken})`, 'threads');
+    }
+  }
+
+  #timeOut(): never {
+    this.markBroken(`no answer within ${STEP_TIMEOUT_MS / 1000} s`);
+    throw new AdadeltaError(`a worker thread did not finish the step within ${STEP_TIMEOUT_MS / 1000} s`, 'threads');
+  }
+
+  /** One step: workers run their ranges while `runOwn` runs the calling thread's range. */
+  run(withStats: boolean, stalledBelow: number, runOwn: () => void): void {
+    this.#signal(withStats, stalledBelow);
+    runOwn();
+    const ctl = this.#control;
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
+      // A browser's main thread may not block in Atomics.wait: spin there instead.
+      if (this.#canBlock) Atomics.wait(ctl, CONTROL.pending, pending, 100);
+      if (Date.now() > deadline) this.#timeOut();
+    }
+    this.#finish();
+  }
+
+  /** The same as `run`, awaiting the workers without blocking the calling thread. */
+  async runAsync(withStats: boolean, stalledBelow: number, runOwn: () => void): Promise<void> {
+    this.#signal(withStats, stalledBelow);
+    runOwn();
+    const ctl = this.#control;
+    const deadline = Date.now() + STEP_TIMEOUT_MS;
+    const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
+    for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
+      const result = waitAsync?.(ctl, CONTROL.pending, pending, 100);
+      if (result?.async) await result.value;
+      else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken})`, 'threads');
+      if (Date.now() > deadline) this.#timeOut();
+    }
+    this.#finish();
+  }
+
+  /** Stops every worker. */
+  terminate(): void {
+    this.#broken ??= 'the optimizer was disposed';
+    Atomics.store(this.#control, CONTROL.stop, 1);
+    Atomics.add(this.#control, CONTROL.generation, 1);
+    Atomics.notify(this.#control, CONTROL.generation);
+    for (const w of this.#workers) w.terminate();
+  }
+
+  /** @internal For tests: ends one worker as if it had crashed. */
+  async killWorker(index: number): Promise<void> {
+    await this.#workers[index]?.terminate();
+  }
+}
+
+function canBlock(ctl: Int32Array): boolean {
+  try {
+    // Where blocking is allowed this returns 'not-equal' at once (the word is not -1).
+    Atomics.wait(ctl, CONTROL.failed, -1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool): Promise<AnyWorker> {
+  return new Promise((resolve, reject) => {
+    const worker = new wt.Worker(WORKER_SOURCE, { eval: true });
+    // Workers must not keep a finished program alive; dispose() also terminates them.
+    worker.unref();
+    let ready = false;
+    worker.on('message', (m) => {
+      const msg = m as { ready?: boolean; error?: string };
+      if (msg.ready) {
+        ready = true;
+        resolve(worker);
+      } else if (msg.error) {
+        reject(new AdadeltaError(`a worker could not start: ${msg.error}`, 'threads'));
+      }
+    });
+    worker.on('error', (e) => {
+      pool.markBroken(`worker error: ${(e as Error).message}`);
+      if (!ready) reject(e);
+    });
+    worker.on('exit', (code) => {
+      pool.markBroken(`worker exited with code ${code as number}`);
+      if (!ready) reject(new AdadeltaError(`a worker exited before it started (code ${code as number})`, 'threads'));
+    });
+    worker.postMessage(init);
+  });
+}
+
+function startWebWorker(init: object, pool: WorkerPool): Promise<AnyWorker> {
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+    const worker = new Worker(url);
+    let ready = false;
+    worker.onmessage = (e: MessageEvent) => {
+      const msg = e.data as { ready?: boolean; error?: string };
+      // The script has loaded by the time it answers: the URL can go.
+      URL.revokeObjectURL(url);
+      if (msg.ready) {
+        ready = true;
+        resolve(worker);
+      } else if (msg.error) {
+        reject(new AdadeltaError(`a worker could not start: ${msg.error}`, 'threads'));
+      }
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      pool.markBroken(`worker error: ${e.message}`);
+      if (!ready) reject(new AdadeltaError(`a worker could not start: ${e.message}`, 'threads'));
+    };
+    worker.postMessage(init);
+  });
+}
