@@ -23,7 +23,8 @@ export default defineConfig({
   esbuildPlugins: [tfjsImportsCoreAsPackage],
   format: ['esm', 'cjs'],
   dts: true,
-  sourcemap: true,
+  // No source maps: the tarball leaves them out, and a map comment pointing at nothing is noise.
+  sourcemap: false,
   // No clean: tests may be reading dist/ while it is rebuilt. Files are overwritten in place.
   clean: false,
   target: 'es2022',

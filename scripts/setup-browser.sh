@@ -14,7 +14,7 @@ fi
 say "installing Debian chromium (apt)"
 log=$(mktemp)
 # apt's chatter (debconf notes and the like) is shown only if the install fails.
-if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium; } >"$log" 2>&1; then
+if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$log" 2>&1; then
   cat "$log" >&2; rm -f "$log"; say "apt-get install chromium failed"; exit 1
 fi
 rm -f "$log"

@@ -74,6 +74,15 @@ interface StepTable {
   end: number;
 }
 
+// `Symbol.dispose` is in lib esnext.disposable, not in ES2022: declare it (as @types/node does),
+// so our declarations compile for consumers whose lib lacks it. Runtimes without it get the
+// registered symbol below.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
 /** For tests: `opt[KILL_WORKER](k)` ends worker k as if it had crashed. */
