@@ -13,6 +13,10 @@ const COLORS = {
   'ours-plain': '#009e73',
   'ours-simd': '#d55e00',
   'ours-simd-2t': '#cc79a7',
+  'ours-simd-stats': '#f0e442',
+  'ours-simd-stats-read': '#b8a800',
+  'adapter-tfjs-cpu': '#666699',
+  'adapter-tfjs-wasm': '#0072b2',
   'bound-1t': '#000000',
   'bound-2t': '#555555',
 };

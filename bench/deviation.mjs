@@ -9,7 +9,7 @@ import { uniform } from './data.mjs';
 import { HYPER } from './implementations.mjs';
 import { createOurs } from './ours.mjs';
 import { createPlainJs } from './plain-js.mjs';
-import { createTfjs } from './tfjs.mjs';
+import { createTfjs, createTfjsAdapter } from './tfjs.mjs';
 import { torchReference } from './torch-reference.mjs';
 
 export const PROBLEM = Object.freeze({ params: 1000, steps: 10, seed: 4242, ...HYPER });
@@ -51,6 +51,8 @@ export async function deviations({ withThreads }) {
     ['plain-js', 'plain JS Float32Array loop', { setGrads: ([g]) => plain.params[0].grad.set(g), step: plain.step, read: () => [plain.params[0].data], dispose() {} }],
     ['tfjs-cpu', 'tf.js cpu', await createTfjs('cpu', [p0], HYPER)],
     ['tfjs-wasm', 'tf.js wasm', await createTfjs('wasm', [p0], HYPER)],
+    ['adapter-tfjs-cpu', 'adapter on tf.js cpu', await createTfjsAdapter('cpu', [p0], HYPER)],
+    ['adapter-tfjs-wasm', 'adapter on tf.js wasm', await createTfjsAdapter('wasm', [p0], HYPER)],
     ['ours-plain', "ours 'plain'", await createOurs([p0], HYPER, { build: 'plain' })],
     ['ours-simd', "ours 'simd'", await createOurs([p0], HYPER, { build: 'simd' })],
   ];

@@ -1,8 +1,12 @@
-/** This package's optimizer, built: the 'plain' and 'simd' kernels, and SIMD on 2 threads. */
+/**
+ * This package's optimizer, built: the 'plain' and 'simd' kernels, SIMD on 2 threads, and SIMD
+ * with diagnostics (`stats`: 'step' times `step({ stats: true })`, 'read' also reads `stats()`
+ * after every step, as a training loop that logs them would).
+ */
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 
 /** Creates ours over params initialised from `inits`; `undefined` when `threads` is unknown. */
-export async function createOurs(inits, hyper, { build, threads }) {
+export async function createOurs(inits, hyper, { build, threads, stats }) {
   const options = { ...hyper, build };
   if (threads !== undefined) options.threads = threads;
   let opt;
@@ -12,11 +16,21 @@ export async function createOurs(inits, hyper, { build, threads }) {
     if (threads !== undefined && e instanceof AdadeltaError && /threads/.test(e.message) && /unknown option/.test(e.message)) return undefined;
     throw e;
   }
+  const withStats = { stats: true };
+  const step =
+    stats === 'read'
+      ? () => {
+          opt.step(withStats);
+          opt.stats();
+        }
+      : stats === 'step'
+        ? () => opt.step(withStats)
+        : () => opt.step();
   return {
     build: opt.build,
     threads: opt.threads ?? 1,
     params: opt.params,
-    step: () => opt.step(),
+    step,
     setGrads: (arrays) => arrays.forEach((a, i) => opt.params[i].grad.set(a)),
     read: () => opt.params.map((p) => p.data.slice()),
     dispose: () => opt.dispose(),

@@ -87,7 +87,7 @@ export function targets(results) {
       const a = ns(results, k, num);
       const b = ns(results, k, den);
       if (a === undefined || b === undefined) return `not measured at ${k}`;
-      checks.push({ where: k, value: fmtX(a / b), ok: a / b >= min, ratio: a / b });
+      checks.push({ where: k, value: `${(a / b).toFixed(2)}x`, ok: a / b >= min, ratio: a / b });
     }
     return checks;
   };
@@ -153,6 +153,78 @@ export function deviationTable(dev) {
   for (const r of dev.rows) {
     const vs = Number.isFinite(r.vsOurs) ? (r.vsOurs >= 100 ? r.vsOurs.toExponential(1) : r.vsOurs.toFixed(2)) + 'x' : '–';
     lines.push(row([r.label, e(r.maxAbs), r.maxTolerance.toFixed(r.maxTolerance >= 100 ? 0 : 3), vs, r.maxMove.toFixed(4)]));
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Issue 6: the cost of diagnostics, as a fraction of a plain SIMD step of the same size:
+ * `step({ stats: true })`, and that plus reading `stats()` once per step.
+ */
+export function statsOverhead(results, { key }) {
+  const plain = ns(results, key, 'ours-simd');
+  const withStats = ns(results, key, 'ours-simd-stats');
+  const withRead = ns(results, key, 'ours-simd-stats-read');
+  if (plain === undefined || withStats === undefined) return undefined;
+  const out = { key, plainNsPerParam: plain, statsNsPerParam: withStats, overhead: withStats / plain - 1 };
+  if (withRead !== undefined) {
+    out.statsReadNsPerParam = withRead;
+    out.overheadWithRead = withRead / plain - 1;
+  }
+  return out;
+}
+
+const signedPercent = (r) => `${r >= 0 ? '+' : ''}${(100 * r).toFixed(1)}%`;
+
+/** Per size: plain SIMD step, with stats, with stats and one stats() read. */
+export function statsTable(results, shapes) {
+  const lines = [
+    row(['size', "ours 'simd' ns/param", '+ stats ns/param', 'overhead', '+ stats + stats() ns/param', 'overhead']),
+    row(['---', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  for (const s of shapes) {
+    const o = statsOverhead(results, s);
+    if (!o) continue;
+    const read = o.statsReadNsPerParam !== undefined;
+    lines.push(
+      row([
+        s.label,
+        fmtNs(o.plainNsPerParam),
+        fmtNs(o.statsNsPerParam),
+        signedPercent(o.overhead),
+        read ? fmtNs(o.statsReadNsPerParam) : '–',
+        read ? signedPercent(o.overheadWithRead) : '–',
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The diagnostics line of issue 6, with PASS / MISS against 30% at 1e6; `call`: timeStatsCall's. */
+export function statsOverheadLine(o, call) {
+  if (!o) return 'Diagnostics overhead at 1e6: not measured';
+  const verdict = o.overhead < 0.3 ? 'PASS' : 'MISS';
+  const each = call ? `; one stats() call takes ${call.usPerCall.toFixed(1)} µs at any size` : '';
+  const read = o.statsReadNsPerParam === undefined ? each : `; reading stats() once per step as well: ${signedPercent(o.overheadWithRead)}${each}`;
+  return `Diagnostics overhead at 1e6 (issue 6, target < 30% of a plain step): ${verdict} step({ stats: true }) costs ${signedPercent(o.overhead)} (${fmtNs(o.statsNsPerParam)} vs ${fmtNs(o.plainNsPerParam)} ns/param)${read}`;
+}
+
+/** Issue 7: per size, the adapter's end-to-end step beside tf.js's own Adadelta, per backend. */
+export function adapterTable(results, shapes) {
+  const lines = [
+    row(['size', 'tf.js cpu', 'adapter on tf.js cpu', 'speed-up', 'tf.js wasm', 'adapter on tf.js wasm', 'speed-up']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  const show = (c) => (!c ? '–' : c.skipped ? (c.skipped.startsWith('n/a') ? 'n/a' : 'skipped') : fmtNs(c.nsPerParam));
+  const speedup = (tf, ours) => (tf && ours ? fmtX(tf / ours) : '–');
+  for (const s of shapes) {
+    const cells = [s.label];
+    for (const backend of ['cpu', 'wasm']) {
+      const tf = cell(results, s.key, `tfjs-${backend}`);
+      const ours = cell(results, s.key, `adapter-tfjs-${backend}`);
+      cells.push(show(tf), show(ours), speedup(tf?.nsPerParam, ours?.nsPerParam));
+    }
+    lines.push(row(cells));
   }
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 /**
- * tf.js peers: `tf.train.adadelta` on the 'cpu' and 'wasm' backends, from the npm packages.
+ * tf.js peers: `tf.train.adadelta` and this package's tf.js adapter on the 'cpu' and 'wasm'
+ * backends, from the npm packages.
  * Both backends live in one process; each measurement first makes its backend the current one,
  * so no tensor ever moves between backends.
  */
@@ -51,11 +52,35 @@ let counter = 0;
  * An Adadelta optimizer of tf.js on `backend` over variables initialised from `inits`.
  * `step()` applies the gradients set with `setGrads` (pre-made tensors, not timed).
  */
-export async function createTfjs(backend, inits, hyper) {
+export function createTfjs(backend, inits, hyper) {
+  return createOnBackend(backend, inits, async () => tf.train.adadelta(hyper.lr, hyper.rho, hyper.eps));
+}
+
+/**
+ * This package's tf.js adapter (`adadelta-wasm/tfjs`, built to dist/tfjs.js) on `backend`: the
+ * same variables and gradient tensors as `createTfjs`, so `step()` times the adapter's whole
+ * `applyGradients` (dataSync of each grad, the kernel, `variable.assign` of the new values).
+ */
+export function createTfjsAdapter(backend, inits, hyper) {
+  return createOnBackend(backend, inits, async (vars) => {
+    const { adadeltaOptimizer } = await import('../dist/tfjs.js');
+    const optimizer = await adadeltaOptimizer(hyper);
+    // Makes every variable's wasm state now, so that no step includes its creation.
+    await optimizer.prepare(vars);
+    return optimizer;
+  });
+}
+
+async function createOnBackend(backend, inits, makeOptimizer) {
   await tf.setBackend(backend);
   const id = `${backend}-${counter++}`;
-  const vars = inits.map((init, i) => tf.variable(tf.tensor1d(init), true, `${id}-${i}`));
-  const optimizer = tf.train.adadelta(hyper.lr, hyper.rho, hyper.eps);
+  const vars = inits.map((init, i) => {
+    const initial = tf.tensor1d(init);
+    const variable = tf.variable(initial, true, `${id}-${i}`);
+    initial.dispose(); // the variable holds its own reference to the data
+    return variable;
+  });
+  const optimizer = await makeOptimizer(vars);
   let grads = [];
   const dropGrads = () => grads.forEach((g) => g.tensor.dispose());
   return {

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Adadelta } from '../dist/index.js';
 import { createBandwidthProbe } from '../bench/bandwidth.mjs';
+import { createOurs } from '../bench/ours.mjs';
 import { createPlainJs } from '../bench/plain-js.mjs';
+import { createTfjs, createTfjsAdapter, initTfjs } from '../bench/tfjs.mjs';
 import { torchReference } from '../bench/torch-reference.mjs';
 import { firstMiss, loadGolden } from './helpers/golden.js';
 
@@ -83,4 +85,38 @@ describe('bandwidth probe', () => {
       await probe.dispose();
     }
   });
+});
+
+describe('bench rows of the diagnostics and the tf.js adapter', () => {
+  // They must time the same update as ours 'simd', or their figures compare unlike things.
+  it("'+ stats', '+ stats()' and the adapter on both backends step exactly as ours 'simd'", async () => {
+    await initTfjs();
+    const hyper = { lr: 1, rho: 0.9, eps: 1e-6 };
+    const inits = [Float32Array.from({ length: 1003 }, (_, i) => Math.sin(i)), Float32Array.from({ length: 17 }, (_, i) => Math.cos(i))];
+    const grads = inits.map((p) => p.map((x) => x * 0.3 - 0.1));
+    const make = {
+      simd: () => createOurs(inits, hyper, { build: 'simd' }),
+      stats: () => createOurs(inits, hyper, { build: 'simd', stats: 'step' }),
+      statsRead: () => createOurs(inits, hyper, { build: 'simd', stats: 'read' }),
+      adapterCpu: () => createTfjsAdapter('cpu', inits, hyper),
+      adapterWasm: () => createTfjsAdapter('wasm', inits, hyper),
+      tfjsCpu: () => createTfjs('cpu', inits, hyper),
+    };
+    const after: Record<string, Float32Array[]> = {};
+    for (const [name, create] of Object.entries(make)) {
+      const inst = (await create())!;
+      inst.setGrads(grads);
+      for (let t = 0; t < 3; t++) {
+        await inst.activate?.();
+        inst.step();
+      }
+      after[name] = inst.read().map((a) => Float32Array.from(a));
+      await inst.dispose();
+    }
+    for (const name of ['stats', 'statsRead', 'adapterCpu', 'adapterWasm']) {
+      after[name]!.forEach((a, i) => expect(a, `${name} params[${i}]`).toEqual(after.simd![i]));
+    }
+    // And the comparison can fail: tf.js's own Adadelta (SGD in disguise) lands elsewhere.
+    expect(after.tfjsCpu![0]).not.toEqual(after.simd![0]);
+  }, 60_000);
 });

@@ -13,7 +13,9 @@ function referenceStep(p: Float32Array, g: Float32Array, sq: Float32Array, acc: 
   const updates: number[] = [];
   for (let i = 0; i < p.length; i++) {
     const s = f(f(sq[i]! * rho32) + f(f(omr * g[i]!) * g[i]!));
-    const ratio = f(f(Math.sqrt(f(acc[i]! + eps32))) / f(Math.sqrt(f(s + eps32))));
+    const [num, den] = [f(acc[i]! + eps32), f(s + eps32)];
+    const q = f(num / den);
+    const ratio = q >= 2 ** -126 && q <= 3.4028234663852886e38 ? f(Math.sqrt(q)) : f(f(Math.sqrt(num)) / f(Math.sqrt(den)));
     const d = f(ratio * g[i]!);
     acc[i] = f(f(acc[i]! * rho32) + f(f(omr * d) * d));
     sq[i] = s;

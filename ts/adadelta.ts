@@ -91,6 +91,8 @@ export const KILL_WORKER: unique symbol = Symbol.for('adadelta-wasm.killWorker')
 /** The bytes a shared memory needs beyond the buffers: the kernel's stack and data, slack for
  * the allocator, and each worker's stack and TLS. */
 const SHARED_MEMORY_SLACK = 2 * 1024 * 1024;
+/** 'auto' threads: the fewest elements worth a thread (about 50 µs of one thread's work). */
+const AUTO_MIN_ELEMENTS_PER_THREAD = 65536;
 /** At least the threads build's declared minimum (its stack and data; test/threads.test.ts checks). */
 const SHARED_MEMORY_INITIAL_PAGES = 32;
 
@@ -114,11 +116,13 @@ function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): Lay
   const total = flat.reduce((n, p) => n + p.length, 0);
   const build = resolveBuild(options.build);
   // Threads run the SIMD kernel over a shared memory; without either, one thread it is.
-  let threads = options.threads === 'auto' ? coreCount() : options.threads;
+  // 'auto' gives each thread at least AUTO_MIN_ELEMENTS_PER_THREAD elements: below that, handing
+  // a step to a worker costs more than the worker saves. An explicit count is taken as asked.
+  let threads = options.threads === 'auto' ? Math.min(coreCount(), Math.ceil(total / AUTO_MIN_ELEMENTS_PER_THREAD)) : options.threads;
   if (threads > 1 && (build !== 'simd' || threadsUnavailable() !== undefined)) threads = 1;
   threads = Math.max(1, Math.min(threads, Math.ceil(total / 8)));
   const needed =
-    flat.reduce((n, p) => n + 4 * allocationBytes(p.length), 0) +
+    ARENAS.reduce((n, arena) => n + allocationBytes(arenaWords(flat) + arena.skew), 0) +
     allocationBytes(flat.length * TENSOR.words) +
     allocationBytes(specs.length * GROUP.words) +
     threads * allocationBytes((specs.length * STATS_GROUP_BYTES) / 4) +
@@ -132,6 +136,23 @@ function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): Lay
   return { specs, flat, total, build, threads, initialAccDelta: options.initialAccDelta, needed };
 }
 
+/** The four buffers of every param, in this order; skews in f32 words (64 bytes apart). */
+const ARENAS = [
+  { name: 'params', skew: 0 },
+  { name: 'grads', skew: 16 },
+  { name: 'square averages', skew: 32 },
+  { name: 'update averages', skew: 48 },
+] as const;
+
+function roundUp4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+/** Words of one arena: each tensor rounded up to 16 bytes. */
+function arenaWords(flat: readonly { length: number }[]): number {
+  return flat.reduce((n, p) => n + roundUp4(p.length), 0);
+}
+
 interface Allocation {
   /** Per param: the byte addresses of data, grad, squareAvg and accDelta. */
   buffers: (readonly [number, number, number, number])[];
@@ -141,9 +162,17 @@ interface Allocation {
 /** Allocates every buffer. An allocation may grow the memory, which detaches views: views are
  * made only after this. */
 function allocate(kernel: KernelInstance, plan: LayoutPlan): Allocation {
-  const buffers = plan.flat.map((p, i) => {
-    const what = `params[${i}] (${p.length} elements)`;
-    return [kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what), kernel.alloc(p.length, what)] as const;
+  // Four arenas, one per kind of buffer, each tensor at the same 16-byte-aligned offset in
+  // each. Keeping a tensor's four buffers in one allocation after another was measured at 1.4
+  // ns/param for 1,000 tensors of 1,000 (against 0.5 for one tensor): with the streams a few
+  // KiB apart, their cache lines collide. The skews keep the arenas' starts off one another.
+  const words = arenaWords(plan.flat);
+  const bases = ARENAS.map((arena) => kernel.alloc(words + arena.skew, `the ${arena.name} of ${plan.total} elements`) + arena.skew * 4);
+  let offset = 0;
+  const buffers = plan.flat.map((p) => {
+    const at = offset * 4;
+    offset += roundUp4(p.length);
+    return [bases[0]! + at, bases[1]! + at, bases[2]! + at, bases[3]! + at] as const;
   });
   const tensors = kernel.alloc(plan.flat.length * TENSOR.words, 'the tensor table');
   const groups = kernel.alloc(plan.specs.length * GROUP.words, 'the group table');

@@ -5,12 +5,16 @@
 //! no fused multiply-add outside relaxed SIMD, and sqrt/div are correctly rounded, so the
 //! two paths are bit-identical.
 //!
-//! The order is torch's: `sqrt(acc + eps) / sqrt(sq + eps)`, two square roots. The one-root
-//! form `sqrt((acc + eps) / (sq + eps))` is one slow instruction fewer, but for gradients past
-//! about 1e18 its quotient falls into float32's subnormal range and loses the significant bits
-//! that torch keeps (0.25% off at g = 1e19, far outside the contract's tolerance), and it can
-//! overflow where torch's does not. The products keep torch's association, `(value * t1) * t2`
-//! as in `addcmul`, so that huge gradients overflow (or do not) exactly where torch's do.
+//! The ratio `sqrt(acc + eps) / sqrt(sq + eps)` is the costly part: two square roots and a
+//! division, which bound the SIMD kernel's speed. So the kernel takes one root of the quotient,
+//! `sqrt((acc + eps) / (sq + eps))`, whenever that quotient is a normal finite float32 (within
+//! the contract's tolerance of torch: a rounding or two), and torch's two roots otherwise. For
+//! gradients past about 1e18 the quotient falls into float32's subnormal range, where one root
+//! would lose the significant bits torch keeps (0.25% off at g = 1e19), and it can overflow
+//! where torch's form does not. The choice depends only on the element's own quotient, so the
+//! scalar and SIMD kernels choose alike. The products keep torch's association,
+//! `(value * t1) * t2` as in `addcmul`, so that huge gradients overflow (or do not) exactly
+//! where torch's do.
 
 use crate::stats::{Accumulator, SAMPLE_EVERY};
 
@@ -42,6 +46,15 @@ impl Hyper {
     }
 }
 
+/// The smallest quotient whose one square root keeps full precision: float32's smallest normal.
+pub const SAFE_Q_MIN: f32 = f32::MIN_POSITIVE;
+
+/// Whether `sqrt(q)` may stand for `sqrt(num) / sqrt(den)`: `q` is normal and finite. NaN is not.
+#[inline(always)]
+pub fn q_is_safe(q: f32) -> bool {
+    (SAFE_Q_MIN..=f32::MAX).contains(&q)
+}
+
 /// The update of one element, in place. Returns `(rate, update)`: the effective learning rate
 /// `lr * sqrt((acc + eps) / (sq + eps))` this step applied to `g`, and the update `lr * d`
 /// subtracted from `p`; diagnostics use them, the step does not.
@@ -53,7 +66,9 @@ pub fn update_one(p: &mut f32, grad: f32, sq: &mut f32, acc: &mut f32, h: &Hyper
         g += h.weight_decay * *p;
     }
     let s = *sq * h.rho + h.one_minus_rho * g * g;
-    let ratio = (*acc + h.eps).sqrt() / (s + h.eps).sqrt();
+    let (num, den) = (*acc + h.eps, s + h.eps);
+    let q = num / den;
+    let ratio = if q_is_safe(q) { q.sqrt() } else { num.sqrt() / den.sqrt() };
     let d = ratio * g;
     *acc = *acc * h.rho + h.one_minus_rho * d * d;
     *sq = s;
@@ -150,6 +165,17 @@ mod tests {
         step(&mut p, &[10.0], &mut sq, &mut acc, &h);
         let expected = -(1e-6f64 / 0.1).sqrt();
         assert!(((p[0] as f64) - expected).abs() < 1e-7, "{} vs {expected}", p[0]);
+    }
+
+    #[test]
+    fn huge_gradients_take_torchs_two_roots() {
+        // g = 1e19: (acc + eps) / (sq + eps) is about 1e-43, subnormal; one root of it is 0.25% off.
+        let h = Hyper::from_f64(1.0, 0.9, 1e-6, 0.0, false);
+        let (mut p, mut sq, mut acc) = ([0f32], [0f32], [0f32]);
+        step(&mut p, &[1e19], &mut sq, &mut acc, &h);
+        let s = (0.1f32 * 1e19f32) * 1e19f32;
+        let torch = -((1e-6f32.sqrt() / (s + 1e-6).sqrt()) * 1e19);
+        assert_eq!(p[0], torch);
     }
 
     #[test]

@@ -191,7 +191,12 @@ unsafe fn lane4<const MAXIMIZE: bool, const DECAY: bool>(
             g = f32x4_add(g, f32x4_mul(wd, p));
         }
         let s = f32x4_add(f32x4_mul(sq, rho), f32x4_mul(f32x4_mul(omr, g), g));
-        let ratio = f32x4_div(f32x4_sqrt(f32x4_add(acc, eps)), f32x4_sqrt(f32x4_add(s, eps)));
+        // kernel::update_one's choice, lane by lane: one root where the quotient is safe.
+        let (num, den) = (f32x4_add(acc, eps), f32x4_add(s, eps));
+        let q = f32x4_div(num, den);
+        let safe = v128_and(f32x4_ge(q, f32x4_splat(kernel::SAFE_Q_MIN)), f32x4_le(q, f32x4_splat(f32::MAX)));
+        let fast = f32x4_sqrt(q);
+        let ratio = if i32x4_all_true(safe) { fast } else { v128_bitselect(fast, f32x4_div(f32x4_sqrt(num), f32x4_sqrt(den)), safe) };
         let d = f32x4_mul(ratio, g);
         let a = f32x4_add(f32x4_mul(acc, rho), f32x4_mul(f32x4_mul(omr, d), d));
         let update = f32x4_mul(lr, d);

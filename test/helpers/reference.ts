@@ -9,6 +9,10 @@
  *   reference the float32 results must stay close to.
  */
 
+/** float32's smallest normal and largest finite value: the kernel's one-root range. */
+const SAFE_Q_MIN = 2 ** -126;
+const F32_MAX = 3.4028234663852886e38;
+
 export interface Hyper {
   lr: number;
   rho: number;
@@ -29,7 +33,8 @@ const f = Math.fround;
 /**
  * One step, float32-exact, in the kernel's operation order:
  *   g = maximize ? -grad : grad;  if (wd != 0) g = g + wd*p
- *   s = sq*rho + ((1-rho)*g)*g;  d = sqrt(acc+eps) / sqrt(s+eps) * g
+ *   s = sq*rho + ((1-rho)*g)*g;  d = ratio * g, ratio = sqrt(q) if q = (acc+eps)/(s+eps) is a
+ *   normal finite float32, else sqrt(acc+eps) / sqrt(s+eps)
  *   acc = acc*rho + ((1-rho)*d)*d;  sq = s;  p = p - lr*d
  * lr, rho, eps and wd are rounded to float32; 1-rho is computed in float64 and rounded once.
  */
@@ -41,7 +46,12 @@ export function stepF32Exact(t: Tensor, grad: Float32Array, h: Hyper): void {
     // Skipped when wd == 0 (after rounding), as torch does: 0 * Infinity would be NaN.
     if (wd !== 0) g = f(g + f(wd * p[i]!));
     const s = f(f(sq[i]! * rho) + f(f(omr * g) * g));
-    const ratio = f(f(Math.sqrt(f(acc[i]! + eps))) / f(Math.sqrt(f(s + eps))));
+    // The kernel's choice: one root of the quotient where it is a normal finite float32,
+    // torch's two roots otherwise (see crate/src/kernel.rs).
+    const num = f(acc[i]! + eps);
+    const den = f(s + eps);
+    const q = f(num / den);
+    const ratio = q >= SAFE_Q_MIN && q <= F32_MAX ? f(Math.sqrt(q)) : f(f(Math.sqrt(num)) / f(Math.sqrt(den)));
     const d = f(ratio * g);
     acc[i] = f(f(acc[i]! * rho) + f(f(omr * d) * d));
     sq[i] = s;

@@ -7,6 +7,7 @@
 export const WORKER_SOURCE = `
 'use strict';
 const GENERATION = 0, PENDING = 1, STOP = 2, FAILED = 3, WITH_STATS = 4, STALLED_BELOW = 5;
+const SPIN = 20000;
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
 let port;
 if (isNode) {
@@ -45,6 +46,9 @@ function loop(x, memory, init) {
   // Not Atomics.load: the first step may have been signalled already, before this line ran.
   let seen = 0;
   for (;;) {
+    // Spin a little before sleeping: a training loop's next step usually comes soon, and
+    // waking from Atomics.wait costs tens of microseconds.
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
     Atomics.wait(ctl, GENERATION, seen);
     seen = Atomics.load(ctl, GENERATION);
     if (Atomics.load(ctl, STOP) !== 0) return;
