@@ -32,3 +32,25 @@ describe('createSync', () => {
     opt.dispose();
   });
 });
+
+describe('create() input handling', () => {
+  it('copies Float32Array params when called, not when it resolves', async () => {
+    const init = new Float32Array([1, 2, 3]);
+    const pending = Adadelta.create([init]);
+    init[0] = 42;
+    const opt = await pending;
+    expect(Array.from(opt.params[0]!.data)).toEqual([1, 2, 3]);
+    opt.dispose();
+  });
+
+  it('validates step options', async () => {
+    const opt = await Adadelta.create([4]);
+    expect(() => opt.step(42 as never)).toThrow(/step options/);
+    expect(() => opt.step({ stats: 'yes' as never })).toThrow(/stats/);
+    expect(opt.state(0).step).toBe(0);
+    await expect(Adadelta.prepare('bogus' as never)).rejects.toThrow(/build/);
+    opt.dispose();
+    expect(() => opt.size).toThrow(AdadeltaError);
+    expect(() => opt.build).toThrow(AdadeltaError);
+  });
+});

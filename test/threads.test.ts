@@ -141,7 +141,12 @@ describe('stepAsync with threads', () => {
     expect(() => opt.saveState()).toThrow(/stepAsync/);
     expect(() => opt.step()).toThrow(/stepAsync/);
     expect(() => opt.state(0)).toThrow(AdadeltaError);
+    // Workers read the group record during the step: hyperparameters wait too.
+    expect(() => {
+      opt.paramGroups[0]!.lr = 0.5;
+    }).toThrow(/stepAsync/);
     await pending;
+    expect(opt.paramGroups[0]!.lr).toBe(1);
     expect(opt.state(0).step).toBe(1);
     opt.dispose();
   });

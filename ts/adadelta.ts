@@ -206,6 +206,8 @@ export class Adadelta {
   #stalledBelow = 0;
   #withStats = false;
   #disposed = false;
+  /** Why the state is torn (a threaded step failed part-way), until loadState replaces it. */
+  #torn: string | undefined;
   /** True while a threaded stepAsync() is in flight: its workers are writing the state. */
   #stepping = false;
 
@@ -270,7 +272,7 @@ export class Adadelta {
 
   /** Compiles the kernel that `build` picks ('auto' as create does), so createSync can run. */
   static async prepare(build: Build = 'auto'): Promise<void> {
-    await compileBuild(resolveBuild(build));
+    await compileBuild(resolveBuild(resolveOptions({ build }).build));
   }
 
   /** Makes the views, the group records and the optimizer over allocated memory. */
@@ -300,12 +302,13 @@ export class Adadelta {
 
     let opt: Adadelta | undefined;
     const assertLive = () => opt!.#assertLive();
+    const assertIdle = () => opt!.#assertIdle();
     const groupTable = kernel.f32(allocation.table.groups, specs.length * GROUP.words);
     let index = 0;
     const paramGroups = specs.map((g, gi) => {
       const indices = g.params.map(() => index++);
       const record = groupTable.subarray(gi * GROUP.words, (gi + 1) * GROUP.words);
-      return new ParamGroup(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive);
+      return new ParamGroup(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive, assertIdle);
     });
     const params = Object.freeze(flat.map((p, i) => new ParamView(buffers[i]!, p.length, p.group, assertLive)));
     opt = new Adadelta(kernel, pool, buffers, params, Object.freeze(paramGroups), allocation.table, plan.initialAccDelta);
@@ -322,6 +325,24 @@ export class Adadelta {
     if (this.#stepping) throw new AdadeltaError('a stepAsync() is still running: await it first');
   }
 
+  /** For what reads the state: not after a threaded step failed part-way through it. */
+  #assertWhole(): void {
+    this.#assertIdle();
+    if (this.#torn !== undefined) {
+      throw new AdadeltaError(`the state is incomplete (${this.#torn}): some elements took the failed step and some did not; loadState() a checkpoint to go on`, 'state');
+    }
+  }
+
+  /**
+   * A threaded step failed part-way (a worker died or trapped, or did not answer in time):
+   * some ranges stepped and some did not. If a worker had already started, the pool is broken;
+   * if the step was refused before it started, the state is whole and only the error passes.
+   */
+  #tear(e: unknown): never {
+    if (this.#pool?.started) this.#torn = (e as Error).message;
+    throw e;
+  }
+
   /** The params, numbered across groups in order, as in torch's `state_dict()`. */
   get params(): readonly Param[] {
     this.#assertLive();
@@ -336,26 +357,34 @@ export class Adadelta {
 
   /** Which kernel runs: 'simd' or 'plain' (the threaded kernel is the SIMD one). */
   get build(): 'simd' | 'plain' {
+    this.#assertLive();
     return this.#kernel.build === 'plain' ? 'plain' : 'simd';
   }
 
   /** The number of threads stepping: 1, or the worker pool's size with the calling thread. */
   get threads(): number {
+    this.#assertLive();
     return this.#pool?.size ?? 1;
   }
 
   /** The total number of parameter elements. */
   get size(): number {
+    this.#assertLive();
     return this.#table.total;
   }
 
   /** Validates a step's options and records them for #runOwn (no allocation). */
   #prepare(options: StepOptions | undefined): void {
     this.#assertIdle();
-    this.#withStats = options?.stats === true;
-    if (this.#withStats) {
-      this.#stalledBelow = options!.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options!.stalledBelow);
+    if (options === undefined) {
+      this.#withStats = false;
+      return;
     }
+    if (typeof options !== 'object' || options === null) throw new AdadeltaError(`must be an object like { stats: true }, got ${String(options)}`, 'step options');
+    if (options.stats !== undefined && typeof options.stats !== 'boolean') throw new AdadeltaError(`must be true or false, got ${String(options.stats)}`, 'stats');
+    const stalledBelow = options.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options.stalledBelow);
+    this.#withStats = options.stats === true;
+    this.#stalledBelow = stalledBelow;
   }
 
   /** The calling thread's share of a step: everything, or the first range with a pool. */
@@ -381,8 +410,15 @@ export class Adadelta {
    */
   step(options?: StepOptions): void {
     this.#prepare(options);
-    if (this.#pool) this.#pool.run(this.#withStats, this.#stalledBelow, this.#runOwn);
-    else this.#runOwn();
+    if (this.#pool) {
+      try {
+        this.#pool.run(this.#withStats, this.#stalledBelow, this.#runOwn);
+      } catch (e) {
+        this.#tear(e);
+      }
+    } else {
+      this.#runOwn();
+    }
     this.#finishStep();
   }
 
@@ -396,6 +432,8 @@ export class Adadelta {
       this.#stepping = true;
       try {
         await this.#pool.runAsync(this.#withStats, this.#stalledBelow, this.#runOwn);
+      } catch (e) {
+        this.#tear(e);
       } finally {
         this.#stepping = false;
       }
@@ -411,7 +449,7 @@ export class Adadelta {
    * stalled fraction and the count of non-finite params.
    */
   stats(): GroupStats[] {
-    this.#assertIdle();
+    this.#assertWhole();
     if (this.#statsStalledBelow === undefined) {
       throw new AdadeltaError('no step has collected stats yet: call step({ stats: true }) first', 'stats');
     }
@@ -427,6 +465,7 @@ export class Adadelta {
 
   /** The initial E[Δx²] this optimizer's fresh state starts from (0 unless set at creation). */
   get initialAccDelta(): number {
+    this.#assertLive();
     return this.#initialAccDelta;
   }
 
@@ -438,7 +477,7 @@ export class Adadelta {
 
   /** A copy of param `i`'s state. */
   state(i: number): ParamState {
-    this.#assertIdle();
+    this.#assertWhole();
     const b = this.#buffers[i];
     if (!Number.isInteger(i) || b === undefined) {
       throw new AdadeltaError(`no param ${i}; this optimizer has params 0..${this.#buffers.length - 1}`, 'state');
@@ -452,7 +491,7 @@ export class Adadelta {
    * `param_groups` in `__metadata__`. Params are not included.
    */
   saveState(): Uint8Array {
-    this.#assertIdle();
+    this.#assertWhole();
     return encodeCheckpoint({
       groups: this.#groups.map((g) => {
         const { params, ...hyper } = g.toJSON();
@@ -482,6 +521,7 @@ export class Adadelta {
       this.#buffers[i]!.accDelta.set(s.accDelta);
       this.#steps[i] = s.step;
     });
+    this.#torn = undefined;
   }
 
   /**

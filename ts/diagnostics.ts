@@ -37,9 +37,9 @@ export interface StepOptions {
 export interface RateDistribution {
   min: number;
   /** p10, median and p90 are estimated from a histogram with bins 2^(1/8) (about 9%) wide over
-   * a sample of every eighth element of each tensor (and every tensor's first element): each is
-   * within about 5% of a true quantile of that sample's finite rates. min and max are exact over
-   * all elements. */
+   * a sample of every 16th element of each range the kernel walks (each tensor, split further
+   * between threads): each is within about 5% of a true quantile of that sample's finite rates.
+   * min and max are exact over all elements. */
   p10: number;
   median: number;
   p90: number;
@@ -59,7 +59,7 @@ export interface GroupStats {
   /** The fraction of elements whose effective learning rate is below `stalledBelow`. */
   stalledFraction: number;
   stalledBelow: number;
-  /** Elements whose update was NaN or ±Infinity (a non-finite gradient, or eps = 0 with 0/0). */
+  /** Params that are NaN or ±Infinity after the step (a non-finite gradient, or eps = 0 with 0/0). */
   nonFinite: number;
 }
 

@@ -9,22 +9,25 @@ export class ParamGroup implements Hyperparameters {
   #hyper: Hyperparameters;
   readonly #record: Float32Array;
   readonly #assertLive: () => void;
+  readonly #assertIdle: () => void;
   readonly #where: string;
   /** The indices of this group's params in `opt.params`. */
   readonly params: readonly number[];
 
   /** @internal */
-  constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void) {
+  constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
     this.#hyper = { ...hyper };
     this.#record = record;
     this.params = Object.freeze([...params]);
     this.#where = where;
     this.#assertLive = assertLive;
+    this.#assertIdle = assertIdle;
     writeRecord(record, this.#hyper);
   }
 
   #set<K extends keyof Hyperparameters>(key: K, value: unknown): void {
-    this.#assertLive();
+    // Not while a threaded stepAsync() runs: its workers read this record.
+    this.#assertIdle();
     // Validate first: an invalid value throws and leaves the old one in place.
     this.#hyper[key] = checkHyper(key, value, `${this.#where}.${key}`);
     writeRecord(this.#record, this.#hyper);

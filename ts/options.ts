@@ -141,7 +141,8 @@ export interface GroupSpec {
 function checkParam(param: unknown, field: string): ParamSpec {
   if (param instanceof Float32Array) {
     if (param.length < 1) throw new AdadeltaError('must not be empty', field);
-    return { length: param.length, init: param };
+    // Copied now: create() resolves later, and the caller may change or transfer the array.
+    return { length: param.length, init: param.slice() };
   }
   if (typeof param === 'number') {
     if (!Number.isInteger(param) || param < 1) {

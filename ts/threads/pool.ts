@@ -71,6 +71,8 @@ export class WorkerPool {
   readonly #control: Int32Array;
   readonly #stalledBelow: Float32Array;
   #broken: string | undefined;
+  /** Between a step's signal and its successful end: a failure then leaves the state torn. */
+  #inStep = false;
   #canBlock: boolean;
 
   private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
@@ -125,6 +127,7 @@ export class WorkerPool {
   #signal(withStats: boolean, stalledBelow: number): void {
     if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken}); this optimizer cannot step any more`, 'threads');
     const ctl = this.#control;
+    this.#inStep = true;
     Atomics.store(ctl, CONTROL.failed, 0);
     Atomics.store(ctl, CONTROL.withStats, withStats ? 1 : 0);
     this.#stalledBelow[0] = stalledBelow;
@@ -134,21 +137,39 @@ export class WorkerPool {
   }
 
   #finish(): void {
-    if (Atomics.load(this.#control, CONTROL.failed) !== 0) {
-      this.markBroken('the kernel trapped in a worker');
-      throw new AdadeltaError(`a worker thread failed (${this.#broken})`, 'threads');
+    if (Atomics.load(this.#control, CONTROL.failed) !== 0) this.#fail('the kernel trapped in a worker');
+    this.#inStep = false;
+  }
+
+  /** Whether the last step failed after it had started: some ranges may have stepped. */
+  get started(): boolean {
+    return this.#inStep;
+  }
+
+  /** Ends the pool for good: no worker may go on writing into the state. */
+  #fail(reason: string): never {
+    this.markBroken(reason);
+    this.terminate();
+    throw new AdadeltaError(`a worker thread failed (${reason})`, 'threads');
+  }
+
+  /** The calling thread's own range; if it traps, the pool cannot be trusted any more. */
+  #runOwn(runOwn: () => void): void {
+    try {
+      runOwn();
+    } catch (e) {
+      this.#fail(`the kernel trapped on the calling thread: ${(e as Error).message}`);
     }
   }
 
   #timeOut(): never {
-    this.markBroken(`no answer within ${STEP_TIMEOUT_MS / 1000} s`);
-    throw new AdadeltaError(`a worker thread did not finish the step within ${STEP_TIMEOUT_MS / 1000} s`, 'threads');
+    this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s`);
   }
 
   /** One step: workers run their ranges while `runOwn` runs the calling thread's range. */
   run(withStats: boolean, stalledBelow: number, runOwn: () => void): void {
     this.#signal(withStats, stalledBelow);
-    runOwn();
+    this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     // The workers usually finish about when this thread does: spin before sleeping.
@@ -164,7 +185,7 @@ export class WorkerPool {
   /** The same as `run`, awaiting the workers without blocking the calling thread. */
   async runAsync(withStats: boolean, stalledBelow: number, runOwn: () => void): Promise<void> {
     this.#signal(withStats, stalledBelow);
-    runOwn();
+    this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
@@ -172,7 +193,7 @@ export class WorkerPool {
       const result = waitAsync?.(ctl, CONTROL.pending, pending, 100);
       if (result?.async) await result.value;
       else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken})`, 'threads');
+      if (this.#broken !== undefined) this.#fail(this.#broken);
       if (Date.now() > deadline) this.#timeOut();
     }
     this.#finish();

@@ -7,7 +7,6 @@
 export const WORKER_SOURCE = `
 'use strict';
 const GENERATION = 0, PENDING = 1, STOP = 2, FAILED = 3, WITH_STATS = 4, STALLED_BELOW = 5;
-const SPIN = 20000;
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
 let port;
 if (isNode) {
@@ -46,9 +45,8 @@ function loop(x, memory, init) {
   // Not Atomics.load: the first step may have been signalled already, before this line ran.
   let seen = 0;
   for (;;) {
-    // Spin a little before sleeping: a training loop's next step usually comes soon, and
-    // waking from Atomics.wait costs tens of microseconds.
-    for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
+    // No spinning here: a worker spinning while the caller also spins before it sleeps was seen
+    // to stop answering after some thousands of steps (Node 20); the caller's spin is enough.
     Atomics.wait(ctl, GENERATION, seen);
     seen = Atomics.load(ctl, GENERATION);
     if (Atomics.load(ctl, STOP) !== 0) return;

@@ -1,6 +1,6 @@
 /**
  * The descriptor table that one `step` call walks: a mirror of `crate/src/table.rs`.
- * test/layout.test.ts checks every offset here against the wasm module's `layout_*` exports.
+ * test/wasm-build.test.ts checks every offset here against the wasm module's `layout_*` exports.
  */
 
 /** Tensor record fields, in u32 words. */
