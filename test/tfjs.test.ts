@@ -7,21 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 import { AdadeltaOptimizer, adadeltaOptimizer } from '../dist/tfjs.js';
+import { mulberry32 } from './helpers/random.js';
 
 const STEPS = 30;
 const N = 64;
 
-/** mulberry32: a tiny seeded generator, so weights and data are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so weights and data are the same on every run. */
+const random = mulberry32;
 
 function uniform(rand: () => number, n: number, scale: number): Float32Array {
   return Float32Array.from({ length: n }, () => (2 * rand() - 1) * scale);

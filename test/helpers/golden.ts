@@ -1,5 +1,7 @@
 /** Reads the PyTorch golden vectors committed in test/golden (a copy of shared/golden). */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import type { Adadelta } from '../../dist/index.js';
 
 export interface GoldenGroup {
   sizes: number[];
@@ -57,4 +59,29 @@ export function firstMiss(actual: ArrayLike<number>, expected: ArrayLike<number>
     if (!(Math.abs(a - e) <= 1e-6 + 1e-5 * Math.abs(e))) return `[${i}] ${a} vs ${e}`;
   }
   return undefined;
+}
+
+/**
+ * Steps `opt` through a golden case's gradients from step `from` (0-based) to the end, checking
+ * params, square_avg, acc_delta and step against every expected snapshot on the way. Returns
+ * how many snapshots were checked.
+ */
+export function continueGolden(opt: Adadelta, c: GoldenCase, from: number): number {
+  const expectedByStep = new Map(c.expected.map((e) => [e.step, e]));
+  let checked = 0;
+  for (let t = from; t < c.steps; t++) {
+    opt.params.forEach((p, i) => p.grad.set(c.grads[i]![t]!));
+    opt.step();
+    const e = expectedByStep.get(t + 1);
+    if (!e) continue;
+    opt.params.forEach((p, i) => {
+      const s = opt.state(i);
+      expect(s.step).toBe(t + 1);
+      expect(firstMiss(p.data, e.params[i]!), `params[${i}] after step ${t + 1}`).toBeUndefined();
+      expect(firstMiss(s.squareAvg, e.square_avg[i]!), `square_avg[${i}] after step ${t + 1}`).toBeUndefined();
+      expect(firstMiss(s.accDelta, e.acc_delta[i]!), `acc_delta[${i}] after step ${t + 1}`).toBeUndefined();
+    });
+    checked++;
+  }
+  return checked;
 }
