@@ -151,3 +151,26 @@ describe('stepAsync with threads', () => {
     opt.dispose();
   });
 });
+
+describe('workers that cannot start', () => {
+  it('fall back to one thread, as a page without shared memory does', async () => {
+    const proc = process as unknown as { getBuiltinModule: (id: string) => unknown };
+    const original = proc.getBuiltinModule;
+    proc.getBuiltinModule = (id: string) => {
+      if (id === 'node:worker_threads') {
+        return { Worker: class { constructor() { throw new Error('workers are forbidden here'); } } };
+      }
+      return original.call(process, id);
+    };
+    try {
+      const opt = await Adadelta.create([1e5], { threads: 2 });
+      expect(opt.threads).toBe(1);
+      opt.params[0]!.grad.fill(1);
+      opt.step();
+      expect(opt.params[0]!.data[0]).toBeLessThan(0);
+      opt.dispose();
+    } finally {
+      proc.getBuiltinModule = original;
+    }
+  });
+});

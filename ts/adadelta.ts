@@ -251,7 +251,13 @@ export class Adadelta {
     if (plan.threads > 1) {
       const control = kernel.alloc(CONTROL.words, 'the thread control block');
       // Workers take their stacks from the shared heap here, before any view is made.
-      pool = await WorkerPool.start(kernel.module, kernel.memory, { ...allocation.table, control, statsRegions: allocation.table.stats }, plan.threads);
+      try {
+        pool = await WorkerPool.start(kernel.module, kernel.memory, { ...allocation.table, control, statsRegions: allocation.table.stats }, plan.threads);
+      } catch {
+        // Workers could not start (a CSP that forbids blob: workers, a resource limit): run one
+        // thread, as where shared memory is missing; opt.threads reports it.
+        return Adadelta.create(groups, { ...defaults, threads: 1 });
+      }
     }
     return Adadelta.#assemble(kernel, pool, plan, allocation);
   }

@@ -105,7 +105,8 @@ export class WorkerPool {
             stats: plan.statsRegions[k],
             stackSize: 65536,
           };
-          workers.push(await (workerThreads ? startNodeWorker(workerThreads, init, pool) : startWebWorker(init, pool)));
+          // Listed before it is ready, so that a failed start terminates it too; slot k-1 is worker k.
+          await (workerThreads ? startNodeWorker(workerThreads, init, pool, workers, i) : startWebWorker(init, pool, workers, i));
         }),
       );
     } catch (e) {
@@ -224,9 +225,10 @@ function canBlock(ctl: Int32Array): boolean {
   }
 }
 
-function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool): Promise<AnyWorker> {
+function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool, workers: AnyWorker[], slot: number): Promise<AnyWorker> {
   return new Promise((resolve, reject) => {
     const worker = new wt.Worker(WORKER_SOURCE, { eval: true });
+    workers[slot] = worker;
     // Workers must not keep a finished program alive; dispose() also terminates them.
     worker.unref();
     let ready = false;
@@ -251,10 +253,11 @@ function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool): Pro
   });
 }
 
-function startWebWorker(init: object, pool: WorkerPool): Promise<AnyWorker> {
+function startWebWorker(init: object, pool: WorkerPool, workers: AnyWorker[], slot: number): Promise<AnyWorker> {
   return new Promise((resolve, reject) => {
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
     const worker = new Worker(url);
+    workers[slot] = worker;
     let ready = false;
     worker.onmessage = (e: MessageEvent) => {
       const msg = e.data as { ready?: boolean; error?: string };
