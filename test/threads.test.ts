@@ -9,6 +9,16 @@ function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** Asks for 2 threads where they cannot run: one thread it must be, and it must step. */
+async function expectOneWorkingThread(length: number): Promise<void> {
+  const opt = await Adadelta.create([length], { threads: 2 });
+  expect(opt.threads).toBe(1);
+  opt.params[0]!.grad.fill(1);
+  opt.step();
+  expect(opt.params[0]!.data[0]).toBeLessThan(0);
+  opt.dispose();
+}
+
 let seed = 99;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
 
@@ -74,12 +84,7 @@ describe('threads', () => {
     // As on a browser page that is not cross-origin isolated.
     delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
     try {
-      const opt = await Adadelta.create([1000], { threads: 2 });
-      expect(opt.threads).toBe(1);
-      opt.params[0]!.grad.fill(1);
-      opt.step();
-      expect(opt.params[0]!.data[0]).toBeLessThan(0);
-      opt.dispose();
+      await expectOneWorkingThread(1000);
     } finally {
       globalThis.SharedArrayBuffer = saved;
     }
@@ -163,12 +168,7 @@ describe('workers that cannot start', () => {
       return original.call(process, id);
     };
     try {
-      const opt = await Adadelta.create([1e5], { threads: 2 });
-      expect(opt.threads).toBe(1);
-      opt.params[0]!.grad.fill(1);
-      opt.step();
-      expect(opt.params[0]!.data[0]).toBeLessThan(0);
-      opt.dispose();
+      await expectOneWorkingThread(1e5);
     } finally {
       proc.getBuiltinModule = original;
     }
