@@ -98,11 +98,6 @@ export class KernelInstance {
     return new KernelInstance(build, module, self.exports, memory);
   }
 
-  /** Bytes the instance already uses before any optimizer buffer (stack, data, heap start). */
-  get baseBytes(): number {
-    return this.memory.buffer.byteLength;
-  }
-
   /**
    * Allocates `len` zeroed 4-byte words and returns the byte address. Throws AdadeltaError
    * naming `what` when the memory cannot grow that far. Any views made before this call are
