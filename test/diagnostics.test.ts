@@ -90,6 +90,44 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
     opt.dispose();
   });
 
+  // The SIMD kernel compares ratios with a bound derived from lr and the threshold, takes its
+  // extremes before multiplying by lr, and reads the update's size off the acc term; rho = 1
+  // leaves that term 0 and goes the scalar way. All of it must agree with the rate definition.
+  it.each([
+    { lr: 0.37, rho: 0.9 },
+    { lr: 0, rho: 0.9 },
+    { lr: 1, rho: 1 },
+    { lr: 3e-3, rho: 0.999999 },
+    { lr: 2.5, rho: 0 },
+  ])('counts and extremes agree with the rate definition at lr=$lr, rho=$rho, thresholds on exact rates', async ({ lr, rho }) => {
+    const n = 2051;
+    let seed = 99;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const init = Float32Array.from({ length: n }, () => rand() * 2 - 1);
+    const opt = await Adadelta.create([{ params: [init], lr, rho }], { build });
+    const m = { p: init.slice(), sq: new Float32Array(n), acc: new Float32Array(n) };
+    for (let t = 0; t < 24; t++) {
+      // Magnitudes from 1e-6 to 1e3, so the rates spread over decades.
+      const grad = Float32Array.from({ length: n }, () => (rand() - 0.5) * 10 ** (rand() * 9 - 6));
+      opt.params[0]!.grad.set(grad);
+      const { rates, updates } = referenceStep(m.p, grad, m.sq, m.acc, lr, rho, 1e-6);
+      const sorted = [...rates].sort((a, b) => a - b);
+      // A threshold equal to some element's rate: that element is not stalled (strictly below),
+      // though a bound of threshold / lr in ratio space would often count it.
+      const stalledBelow = t === 0 ? 1e-3 : sorted[t === 1 ? 0 : t === 2 ? n - 1 : Math.floor(rand() * n)]!;
+      opt.step({ stats: true, stalledBelow });
+      const [s] = opt.stats();
+      expect(s!.effectiveLr.min).toBe(sorted[0]);
+      expect(s!.effectiveLr.max).toBe(sorted[n - 1]);
+      expect(Math.round(s!.stalledFraction * n)).toBe(rates.filter((r) => r < f(stalledBelow)).length);
+      const rms = Math.sqrt(updates.reduce((a, u) => a + u * u, 0) / n);
+      if (rms === 0) expect(s!.updateRms).toBe(0);
+      else expect(Math.abs(s!.updateRms / rms - 1)).toBeLessThan(1e-5);
+    }
+    expect(Array.from(opt.params[0]!.data)).toEqual(Array.from(m.p));
+    opt.dispose();
+  });
+
   it('reports the first-step rate lr*sqrt(eps/((1-rho) g^2 + eps)) and stalls under a tiny lr', async () => {
     const opt = await Adadelta.create([{ params: [1000], lr: 1e-3 }], { build });
     opt.params[0]!.grad.fill(1);

@@ -1,4 +1,5 @@
 /** threads: a worker pool over one shared memory gives the same bits as one thread. */
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
@@ -98,6 +99,20 @@ describe('threads', () => {
     for (const threads of [0, -1, 1.5, NaN, '2', null, 257]) {
       await expect(Adadelta.create([8], { threads: threads as never })).rejects.toThrow(/defaults\.threads/);
     }
+  });
+
+  it('does not keep a finished program alive when the optimizer is never disposed', () => {
+    const script = `
+      const { Adadelta } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const opt = await Adadelta.create([1e5], { threads: 2 });
+      opt.params[0].grad.fill(1);
+      opt.step();
+      console.log('stepped on', opt.threads, 'threads');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('stepped on 2 threads');
+    // null with a signal if the timeout had to kill it.
+    expect(run.status).toBe(0);
   });
 
   it('dispose() ends the workers', async () => {

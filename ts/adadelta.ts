@@ -9,7 +9,7 @@ import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type 
 import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
 import { compileBuild, resolveBuild } from './wasm/load.js';
 import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
-import { CONTROL } from './threads/control.js';
+import { controlWords } from './threads/control.js';
 import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
 import { GROUP, TENSOR } from './wasm/table.js';
 
@@ -249,7 +249,7 @@ export class Adadelta {
     const allocation = allocate(kernel, plan);
     let pool: WorkerPool | undefined;
     if (plan.threads > 1) {
-      const control = kernel.alloc(CONTROL.words, 'the thread control block');
+      const control = kernel.alloc(controlWords(plan.threads), 'the thread control block');
       // Workers take their stacks from the shared heap here, before any view is made.
       try {
         pool = await WorkerPool.start(kernel.module, kernel.memory, { ...allocation.table, control, statsRegions: allocation.table.stats }, plan.threads);

@@ -29,47 +29,61 @@ fn dispatch<const STATS: bool>(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc:
     }
 }
 
-/// Per-lane diagnostics of the vector loop, flushed into the f64 accumulator every `FLUSH`
-/// vectors so float32 sums never run long.
+/// Per-lane diagnostics of one block, flushed into the f64 accumulator at its end so float32
+/// sums never run long. They work on the ratio `rate / lr`, not the rate, and on `acc_term`,
+/// not `update^2`, which saves multiplications; `flush` converts exactly (see `RateScale`).
 struct LaneStats {
     update_sq: v128,
     param_sq: v128,
     min: v128,
     max: v128,
     stalled: v128,
-    count: usize,
 }
 
-const FLUSH: usize = 256;
-
 impl LaneStats {
-    fn new() -> Self {
+    #[inline(always)]
+    fn new(update_sq: v128, param_sq: v128) -> Self {
         LaneStats {
-            update_sq: f32x4_splat(0.0),
-            param_sq: f32x4_splat(0.0),
+            update_sq,
+            param_sq,
             min: f32x4_splat(f32::INFINITY),
             max: f32x4_splat(f32::NEG_INFINITY),
             stalled: i32x4_splat(0),
-            count: 0,
         }
     }
 
+    /// The rate statistics of a block, from the ratios the step loop kept, still in L1. A
+    /// separate loop, because inside the step loop these operations competed with the step's
+    /// own for V8's sixteen vector registers and spilled. Two sets of accumulators, so that no
+    /// operation waits on the one before.
     #[inline(always)]
-    fn observe(&mut self, rate: v128, update: v128, param: v128, stalled_below: v128) {
-        self.update_sq = f32x4_add(self.update_sq, f32x4_mul(update, update));
-        self.param_sq = f32x4_add(self.param_sq, f32x4_mul(param, param));
-        // pmin/pmax keep the accumulator when the rate is NaN, as the scalar `<` does.
-        self.min = f32x4_pmin(self.min, rate);
-        self.max = f32x4_pmax(self.max, rate);
-        // A true comparison is all ones (-1 as i32): subtracting it counts.
-        self.stalled = i32x4_sub(self.stalled, f32x4_lt(rate, stalled_below));
-        self.count += 4;
+    fn scan(&mut self, ratios: &[v128], stalled_ratio: v128) {
+        let mut other = LaneStats::new(f32x4_splat(0.0), f32x4_splat(0.0));
+        // The step loop keeps ratios in pairs, so the remainder of fours is a pair or nothing.
+        let quads = ratios.chunks_exact(4);
+        if let [a, b] = *quads.remainder() {
+            other.observe(a, b, stalled_ratio);
+        }
+        for r in quads {
+            self.observe(r[0], r[1], stalled_ratio);
+            other.observe(r[2], r[3], stalled_ratio);
+        }
+        self.min = f32x4_pmin(self.min, other.min);
+        self.max = f32x4_pmax(self.max, other.max);
+        self.stalled = i32x4_add(self.stalled, other.stalled);
     }
 
-    // Inlined, so that `LaneStats` never needs an address and its vectors stay in wasm locals
-    // instead of round-tripping through the shadow stack in linear memory.
     #[inline(always)]
-    fn flush(&mut self, into: &mut Accumulator, block: &[f32]) {
+    fn observe(&mut self, ra: v128, rb: v128, stalled_ratio: v128) {
+        // pmin/pmax keep the accumulator when the ratio is NaN, as the scalar `<` does.
+        self.min = f32x4_pmin(self.min, f32x4_pmin(ra, rb));
+        self.max = f32x4_pmax(self.max, f32x4_pmax(ra, rb));
+        // A true comparison is all ones (-1 as i32): subtracting it counts.
+        self.stalled = i32x4_sub(self.stalled, i32x4_add(f32x4_lt(ra, stalled_ratio), f32x4_lt(rb, stalled_ratio)));
+    }
+
+    #[inline(always)]
+    fn flush(self, into: &mut Accumulator, block: &[f32], scale: &RateScale) {
         let w = &mut *into.words;
         // Non-finite params are rare: count them only when the block's sum of squares says
         // there may be some (NaN or Inf, or squares past f32::MAX), by one more pass over the
@@ -77,10 +91,11 @@ impl LaneStats {
         if !(0..4).all(|lane| lane_f32(self.param_sq, lane).is_finite()) {
             w[stats::NON_FINITE] += block.iter().filter(|x| !x.is_finite()).count() as f64;
         }
-        w[stats::COUNT] += self.count as f64;
+        w[stats::COUNT] += block.len() as f64;
         for lane in 0..4 {
-            let (u, p, lo, hi) = (lane_f32(self.update_sq, lane), lane_f32(self.param_sq, lane), lane_f32(self.min, lane), lane_f32(self.max, lane));
-            w[stats::SUM_UPDATE_SQ] += u as f64;
+            let (u, p) = (lane_f32(self.update_sq, lane), lane_f32(self.param_sq, lane));
+            let (lo, hi) = scale.rates(lane_f32(self.min, lane), lane_f32(self.max, lane));
+            w[stats::SUM_UPDATE_SQ] += u as f64 * scale.update_sq;
             w[stats::SUM_PARAM_SQ] += p as f64;
             if (lo as f64) < w[stats::MIN_RATE] {
                 w[stats::MIN_RATE] = lo as f64;
@@ -90,7 +105,29 @@ impl LaneStats {
             }
             w[stats::STALLED] += lane_i32(self.stalled, lane) as f64;
         }
-        *self = LaneStats::new();
+    }
+}
+
+/// How the ratio-space lane statistics map back to rates and updates.
+struct RateScale {
+    lr: f32,
+    /// What a lane's sum of `acc_term` is multiplied by to give its sum of `update^2`:
+    /// `lr^2 / (1 - rho)`.
+    update_sq: f64,
+}
+
+impl RateScale {
+    /// `lr * ratio` is monotone in the ratio for `lr > 0`, so the lane's extreme ratios give its
+    /// extreme rates exactly, as float32 products like the scalar kernel's. With `lr == 0` every
+    /// finite ratio gives rate 0 and an infinite one gives NaN, which min and max skip.
+    fn rates(&self, min_ratio: f32, max_ratio: f32) -> (f32, f32) {
+        if self.lr > 0.0 {
+            (self.lr * min_ratio, self.lr * max_ratio)
+        } else if min_ratio.is_finite() {
+            (0.0, 0.0)
+        } else {
+            (f32::INFINITY, f32::NEG_INFINITY)
+        }
     }
 }
 
@@ -114,71 +151,132 @@ fn lane_i32(v: v128, lane: usize) -> i32 {
 
 #[inline(always)]
 fn main_loop<const MAXIMIZE: bool, const DECAY: bool, const STATS: bool>(
-    p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, mut stats: Option<&mut Accumulator>,
+    p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, stats: Option<&mut Accumulator>,
 ) {
+    if STATS {
+        return stats_loop::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, stats.unwrap());
+    }
     let n = p.len();
     let vector_end = n - n % 8;
-    let lr = f32x4_splat(h.lr);
-    let rho = f32x4_splat(h.rho);
-    let omr = f32x4_splat(h.one_minus_rho);
-    let eps = f32x4_splat(h.eps);
-    let wd = f32x4_splat(h.weight_decay);
+    let k = Constants::new(h);
     let (pp, gp, sp, ap) = (p.as_mut_ptr(), grad.as_ptr(), sq.as_mut_ptr(), acc.as_mut_ptr());
-    // Two sets of lane accumulators, one per vector of the unrolled pair: each add then waits on
-    // the one two vectors back, not on the previous, which halves the dependency chains.
-    let mut lanes = LaneStats::new();
-    let stalled_below = f32x4_splat(stats.as_ref().map_or(0.0, |s| s.stalled_below));
-    const _: () = assert!(SAMPLE_EVERY.is_multiple_of(8));
-    let mut block_start = 0;
     let mut i = 0;
     while i < vector_end {
         // SAFETY: i + 8 <= vector_end <= n, and all four slices hold n elements (checked in
         // `dispatch`), so every 16-byte load and store is in bounds. v128 loads and stores need
         // no alignment.
-        let (rate_a, update_a, param_a) = unsafe { lane4::<MAXIMIZE, DECAY>(pp.add(i), gp.add(i), sp.add(i), ap.add(i), lr, rho, omr, eps, wd) };
-        let (rate_b, update_b, param_b) = unsafe { lane4::<MAXIMIZE, DECAY>(pp.add(i + 4), gp.add(i + 4), sp.add(i + 4), ap.add(i + 4), lr, rho, omr, eps, wd) };
+        unsafe {
+            pair::<MAXIMIZE, DECAY>(pp.add(i), gp.add(i), sp.add(i), ap.add(i), &k);
+        }
         i += 8;
-        if STATS {
-            lanes.observe(rate_a, update_a, param_a, stalled_below);
-            lanes.observe(rate_b, update_b, param_b, stalled_below);
-            // The histogram samples lane 0 where the slice index is a multiple of SAMPLE_EVERY.
-            if (i - 8).is_multiple_of(SAMPLE_EVERY) {
-                stats.as_deref_mut().unwrap().sample(f32x4_extract_lane::<0>(rate_a));
-            }
-            if lanes.count >= FLUSH * 4 {
-                lanes.flush(stats.as_deref_mut().unwrap(), &p[block_start..i]);
-                block_start = i;
-            }
-        }
     }
-    if STATS {
-        let st = stats.as_deref_mut().unwrap();
-        lanes.flush(st, &p[block_start..vector_end]);
-        for j in vector_end..n {
-            let (rate, update) = kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
-            st.observe(rate, update, p[j]);
-            if j.is_multiple_of(SAMPLE_EVERY) {
-                st.sample(rate);
-            }
-        }
+    for j in vector_end..n {
+        kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
+    }
+}
+
+/// Elements per diagnostics block: the f32 lane sums run at most this long before they are
+/// flushed into the f64 accumulator.
+const BLOCK: usize = 1024;
+
+/// Below this `1 - rho`, `acc_term` may underflow, or is 0 (rho = 1), and no longer tells the
+/// update's size: such tensors take the scalar kernel, which squares the update itself.
+const MIN_OMR_FOR_ACC_TERM: f32 = 1.0 / 65536.0;
+
+#[inline(always)]
+fn stats_loop<const MAXIMIZE: bool, const DECAY: bool>(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, st: &mut Accumulator) {
+    if h.one_minus_rho >= MIN_OMR_FOR_ACC_TERM {
+        stats_blocks::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, st);
     } else {
-        for j in vector_end..n {
-            kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
+        kernel::step_stats(p, grad, sq, acc, h, st);
+    }
+}
+
+/// The step with diagnostics, block by block. The step loop sums the squares of the update term
+/// and of the new params, and keeps each vector's ratio in a 4 KB buffer; `LaneStats::scan`
+/// then takes the rate statistics from it, and the histogram samples it.
+#[inline(always)]
+fn stats_blocks<const MAXIMIZE: bool, const DECAY: bool>(
+    p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, st: &mut Accumulator,
+) {
+    let n = p.len();
+    let vector_end = n - n % 8;
+    let k = Constants::new(h);
+    let stalled_ratio = f32x4_splat(stats::stalled_ratio_bound(h.lr, st.stalled_below));
+    let scale = RateScale { lr: h.lr, update_sq: (h.lr as f64) * (h.lr as f64) / h.one_minus_rho as f64 };
+    let (pp, gp, sp, ap) = (p.as_mut_ptr(), grad.as_ptr(), sq.as_mut_ptr(), acc.as_mut_ptr());
+    // Block starts are multiples of 16, so element `16m` of a block is lane 0 of ratio 4m.
+    const _: () = assert!(SAMPLE_EVERY == 16 && BLOCK.is_multiple_of(SAMPLE_EVERY));
+    let mut ratios = [f32x4_splat(0.0); BLOCK / 4];
+    let mut start = 0;
+    while start < vector_end {
+        let end = vector_end.min(start + BLOCK);
+        let mut update_sq = f32x4_splat(0.0);
+        let mut param_sq = f32x4_splat(0.0);
+        let mut i = start;
+        let mut v = 0;
+        while i < end {
+            // SAFETY: as in `main_loop`; `v + 1 < BLOCK / 4` because `end - start <= BLOCK`.
+            unsafe {
+                let (a, b) = pair::<MAXIMIZE, DECAY>(pp.add(i), gp.add(i), sp.add(i), ap.add(i), &k);
+                update_sq = f32x4_add(update_sq, f32x4_add(a.acc_term, b.acc_term));
+                param_sq = f32x4_add(param_sq, f32x4_add(f32x4_mul(a.new_p, a.new_p), f32x4_mul(b.new_p, b.new_p)));
+                *ratios.get_unchecked_mut(v) = a.ratio;
+                *ratios.get_unchecked_mut(v + 1) = b.ratio;
+            }
+            i += 8;
+            v += 2;
+        }
+        let mut lanes = LaneStats::new(update_sq, param_sq);
+        lanes.scan(&ratios[..v], stalled_ratio);
+        lanes.flush(st, &p[start..end], &scale);
+        for r in ratios[..v].iter().step_by(SAMPLE_EVERY / 4) {
+            st.sample(h.lr * f32x4_extract_lane::<0>(*r));
+        }
+        start = end;
+    }
+    for j in vector_end..n {
+        let (rate, update) = kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
+        st.observe(rate, update, p[j]);
+        if j.is_multiple_of(SAMPLE_EVERY) {
+            st.sample(rate);
         }
     }
 }
 
-/// Four elements of `kernel::update_one`, operation for operation. Returns the rate, the
-/// update and the new param, for diagnostics.
-///
+/// The hyperparameters splatted to f32x4, once per tensor.
+#[derive(Clone, Copy)]
+struct Constants {
+    lr: v128,
+    rho: v128,
+    omr: v128,
+    eps: v128,
+    wd: v128,
+}
+
+impl Constants {
+    #[inline(always)]
+    fn new(h: &Hyper) -> Self {
+        Constants { lr: f32x4_splat(h.lr), rho: f32x4_splat(h.rho), omr: f32x4_splat(h.one_minus_rho), eps: f32x4_splat(h.eps), wd: f32x4_splat(h.weight_decay) }
+    }
+}
+
+/// The first half of `kernel::update_one` on four lanes: the loads, the new `sq` (stored) and
+/// the quotient whose safety picks the root.
+#[derive(Clone, Copy)]
+struct Front {
+    p: v128,
+    g: v128,
+    acc: v128,
+    num: v128,
+    den: v128,
+    q: v128,
+}
+
 /// # Safety
-/// Each pointer must be valid for reading (and, but for `g`, writing) four f32s.
+/// Each pointer must be valid for reading (and, but for `gp`, writing) four f32s.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn lane4<const MAXIMIZE: bool, const DECAY: bool>(
-    pp: *mut f32, gp: *const f32, sp: *mut f32, ap: *mut f32,
-    lr: v128, rho: v128, omr: v128, eps: v128, wd: v128,
-) -> (v128, v128, v128) {
+unsafe fn front<const MAXIMIZE: bool, const DECAY: bool>(pp: *const f32, gp: *const f32, sp: *mut f32, ap: *const f32, k: &Constants) -> Front {
     unsafe {
         let p = v128_load(pp as *const v128);
         let mut g = v128_load(gp as *const v128);
@@ -188,22 +286,72 @@ unsafe fn lane4<const MAXIMIZE: bool, const DECAY: bool>(
             g = f32x4_neg(g);
         }
         if DECAY {
-            g = f32x4_add(g, f32x4_mul(wd, p));
+            g = f32x4_add(g, f32x4_mul(k.wd, p));
         }
-        let s = f32x4_add(f32x4_mul(sq, rho), f32x4_mul(f32x4_mul(omr, g), g));
-        // kernel::update_one's choice, lane by lane: one root where the quotient is safe.
-        let (num, den) = (f32x4_add(acc, eps), f32x4_add(s, eps));
-        let q = f32x4_div(num, den);
-        let safe = v128_and(f32x4_ge(q, f32x4_splat(kernel::SAFE_Q_MIN)), f32x4_le(q, f32x4_splat(f32::MAX)));
-        let fast = f32x4_sqrt(q);
-        let ratio = if i32x4_all_true(safe) { fast } else { v128_bitselect(fast, f32x4_div(f32x4_sqrt(num), f32x4_sqrt(den)), safe) };
-        let d = f32x4_mul(ratio, g);
-        let a = f32x4_add(f32x4_mul(acc, rho), f32x4_mul(f32x4_mul(omr, d), d));
-        let update = f32x4_mul(lr, d);
-        let new_p = f32x4_sub(p, update);
-        v128_store(ap as *mut v128, a);
+        let s = f32x4_add(f32x4_mul(sq, k.rho), f32x4_mul(f32x4_mul(k.omr, g), g));
         v128_store(sp as *mut v128, s);
+        let (num, den) = (f32x4_add(acc, k.eps), f32x4_add(s, k.eps));
+        Front { p, g, acc, num, den, q: f32x4_div(num, den) }
+    }
+}
+
+/// `!kernel::q_is_safe` on four lanes, as a mask: all ones where the quotient is NOT a normal
+/// finite positive float32. Adding `0x7f80_0000` to the bits maps exactly the safe patterns
+/// `0x0080_0000..=0x7f7f_ffff` onto `i32::MIN..=-0x0100_0001` (zero, subnormals, infinities,
+/// NaNs and negatives all land above), so one add and one signed compare decide, and the two
+/// vectors of a pair fold into one `bitmask` test.
+#[inline(always)]
+fn unsafe_mask(q: v128) -> v128 {
+    i32x4_gt(i32x4_add(q, i32x4_splat(0x7f80_0000)), i32x4_splat(-0x0100_0001))
+}
+
+/// Torch's two roots where `unsafe_mask` is set, the one root elsewhere.
+#[inline(always)]
+fn mixed_ratio(f: &Front, unsafe_mask: v128) -> v128 {
+    let two_roots = f32x4_div(f32x4_sqrt(f.num), f32x4_sqrt(f.den));
+    v128_bitselect(two_roots, f32x4_sqrt(f.q), unsafe_mask)
+}
+
+/// What one group of four lanes gives diagnostics.
+#[derive(Clone, Copy)]
+struct Observed {
+    /// `sqrt((acc + eps) / (sq + eps))`: the effective rate over `lr`.
+    ratio: v128,
+    /// `(1 - rho) * d * d`, the term the step adds to `acc`: `update^2 * (1 - rho) / lr^2`.
+    acc_term: v128,
+    new_p: v128,
+}
+
+/// The second half of `kernel::update_one`: `d`, the new `acc` and the new `p` (stored).
+///
+/// # Safety
+/// `pp` and `ap` must be valid for writing four f32s.
+#[inline(always)]
+unsafe fn back(f: &Front, ratio: v128, pp: *mut f32, ap: *mut f32, k: &Constants) -> Observed {
+    let d = f32x4_mul(ratio, f.g);
+    let acc_term = f32x4_mul(f32x4_mul(k.omr, d), d);
+    let a = f32x4_add(f32x4_mul(f.acc, k.rho), acc_term);
+    let update = f32x4_mul(k.lr, d);
+    let new_p = f32x4_sub(f.p, update);
+    unsafe {
+        v128_store(ap as *mut v128, a);
         v128_store(pp as *mut v128, new_p);
-        (f32x4_mul(lr, ratio), update, new_p)
+    }
+    Observed { ratio, acc_term, new_p }
+}
+
+/// Eight elements of `kernel::update_one`, operation for operation: two vectors, whose roots
+/// are taken together so that the common case (every quotient safe) costs one branch.
+///
+/// # Safety
+/// Each pointer must be valid for reading (and, but for `gp`, writing) eight f32s.
+#[inline(always)]
+unsafe fn pair<const MAXIMIZE: bool, const DECAY: bool>(pp: *mut f32, gp: *const f32, sp: *mut f32, ap: *mut f32, k: &Constants) -> (Observed, Observed) {
+    unsafe {
+        let a = front::<MAXIMIZE, DECAY>(pp, gp, sp, ap, k);
+        let b = front::<MAXIMIZE, DECAY>(pp.add(4), gp.add(4), sp.add(4), ap.add(4), k);
+        let (ua, ub) = (unsafe_mask(a.q), unsafe_mask(b.q));
+        let (ra, rb) = if i32x4_bitmask(v128_or(ua, ub)) == 0 { (f32x4_sqrt(a.q), f32x4_sqrt(b.q)) } else { (mixed_ratio(&a, ua), mixed_ratio(&b, ub)) };
+        (back(&a, ra, pp, ap, k), back(&b, rb, pp.add(4), ap.add(4), k))
     }
 }

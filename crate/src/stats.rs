@@ -29,6 +29,30 @@ pub const SAMPLE_EVERY: usize = 16;
 /// Bytes of one group's stats: the f64 words, then the histogram.
 pub const GROUP_BYTES: usize = STATS_F64 * 8 + HIST_BINS * 4;
 
+/// The ratio `sqrt((acc + eps) / (sq + eps))` below which an element counts as stalled, so that
+/// the SIMD loop can compare ratios instead of multiplying each by `lr`: the smallest `r` in
+/// [0, inf] with `!(lr * r < stalled_below)` in float32. `lr * r` never decreases as `r` grows
+/// (and with `lr == 0` it is 0 until `r` is infinite, where it is NaN), so `r < bound` holds
+/// exactly when `lr * r < stalled_below` does.
+pub fn stalled_ratio_bound(lr: f32, stalled_below: f32) -> f32 {
+    let stalled = |bits: u32| lr * f32::from_bits(bits) < stalled_below;
+    let (mut lo, mut hi) = (0u32, f32::INFINITY.to_bits());
+    if !stalled(lo) {
+        return 0.0;
+    }
+    // stalled(lo) holds and stalled(hi) does not: bisect the bit patterns, which order
+    // non-negative floats.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if stalled(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    f32::from_bits(hi)
+}
+
 /// One group's accumulators while a tensor is walked (flushed into the wasm region after it).
 pub struct Accumulator<'a> {
     pub words: &'a mut [f64],
@@ -69,6 +93,29 @@ impl Accumulator<'_> {
         }
         if !param.is_finite() {
             w[NON_FINITE] += 1.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stalled_ratio_bound;
+
+    /// Around the bound, and at the ends of the range, `r < bound` must say what `lr * r < t`
+    /// says: the SIMD kernel counts stalled elements by the first, the scalar kernel by the second.
+    #[test]
+    fn the_ratio_bound_counts_exactly_like_the_rate() {
+        let lrs = [0.0f32, 1.0, 0.37, 1e-3, 3.0e-38, 7.5e30, f32::MIN_POSITIVE, 1.0e-45];
+        let thresholds = [0.0f32, 1e-4, 1.0, 0.1, 3.4e38, f32::INFINITY, 1.0e-45, 2.5e-39];
+        for lr in lrs {
+            for t in thresholds {
+                let bound = stalled_ratio_bound(lr, t);
+                let around = |x: f32| [x, f32::from_bits(x.to_bits().saturating_sub(1)), f32::from_bits((x.to_bits() + 1).min(f32::INFINITY.to_bits()))];
+                let probes = [around(bound), around(0.0), around(1.0), around(f32::MAX), around(f32::INFINITY), around(t / lr.max(f32::MIN_POSITIVE))];
+                for r in probes.into_iter().flatten().filter(|r| !r.is_nan() && *r >= 0.0) {
+                    assert_eq!(r < bound, lr * r < t, "lr {lr:e}, threshold {t:e}, ratio {r:e}, bound {bound:e}");
+                }
+            }
         }
     }
 }

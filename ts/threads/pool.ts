@@ -5,7 +5,7 @@
  * sees the same operations whichever thread runs it, so results are bit-identical to one thread.
  */
 import { AdadeltaError } from '../errors.js';
-import { CONTROL } from './control.js';
+import { CONTROL, controlWords, PHASE, STOPPED } from './control.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** What every thread needs to step its range: the descriptor tables (byte addresses). */
@@ -15,7 +15,7 @@ export interface StepPlan {
   groups: number;
   nGroups: number;
   total: number;
-  /** The control block: CONTROL.words int32 words. */
+  /** The control block: `controlWords(threads)` int32 words. */
   control: number;
   /** One diagnostics region per thread; thread k fills statsRegions[k]. */
   statsRegions: readonly number[];
@@ -77,7 +77,7 @@ export class WorkerPool {
 
   private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
     this.#workers = workers;
-    this.#control = new Int32Array(memory.buffer, plan.control, CONTROL.words);
+    this.#control = new Int32Array(memory.buffer, plan.control, controlWords(plan.statsRegions.length));
     this.#stalledBelow = new Float32Array(memory.buffer, plan.control + CONTROL.stalledBelow * 4, 1);
     this.#canBlock = canBlock(this.#control);
   }
@@ -103,6 +103,7 @@ export class WorkerPool {
             begin,
             end,
             stats: plan.statsRegions[k],
+            index: k,
             stackSize: 65536,
           };
           // Listed before it is ready, so that a failed start terminates it too; slot k-1 is worker k.
@@ -163,8 +164,20 @@ export class WorkerPool {
     }
   }
 
+  /** Fails the step if a worker's loop has ended: it will never answer. */
+  #checkStopped(): void {
+    this.#workers.forEach((_, i) => {
+      if (Atomics.load(this.#control, CONTROL.workers + 2 * i) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
+    });
+  }
+
   #timeOut(): never {
-    this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s`);
+    const generation = Atomics.load(this.#control, CONTROL.generation);
+    const late = this.#workers.map((_, i) => {
+      const [phase, seen] = [Atomics.load(this.#control, CONTROL.workers + 2 * i), Atomics.load(this.#control, CONTROL.workers + 2 * i + 1)];
+      return `worker ${i + 1}: ${PHASE[phase] ?? phase}, last took step ${seen} of ${generation}`;
+    });
+    this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s (${late.join('; ')})`);
   }
 
   /** One step: workers run their ranges while `runOwn` runs the calling thread's range. */
@@ -178,6 +191,7 @@ export class WorkerPool {
     for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
       // A browser's main thread may not block in Atomics.wait: spin there instead.
       if (this.#canBlock) Atomics.wait(ctl, CONTROL.pending, pending, 100);
+      this.#checkStopped();
       if (Date.now() > deadline) this.#timeOut();
     }
     this.#finish();
@@ -195,6 +209,7 @@ export class WorkerPool {
       if (result?.async) await result.value;
       else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
       if (this.#broken !== undefined) this.#fail(this.#broken);
+      this.#checkStopped();
       if (Date.now() > deadline) this.#timeOut();
     }
     this.#finish();
@@ -229,13 +244,15 @@ function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool, work
   return new Promise((resolve, reject) => {
     const worker = new wt.Worker(WORKER_SOURCE, { eval: true });
     workers[slot] = worker;
-    // Workers must not keep a finished program alive; dispose() also terminates them.
-    worker.unref();
     let ready = false;
     worker.on('message', (m) => {
       const msg = m as { ready?: boolean; error?: string };
       if (msg.ready) {
         ready = true;
+        // A finished program must not wait for its workers (dispose() also ends them). Not
+        // before now: the start must keep the process alive, and a listener added after
+        // unref() refs the worker's port again.
+        worker.unref();
         resolve(worker);
       } else if (msg.error) {
         reject(new AdadeltaError(`a worker could not start: ${msg.error}`, 'threads'));

@@ -6,20 +6,26 @@
  */
 export const WORKER_SOURCE = `
 'use strict';
-const GENERATION = 0, PENDING = 1, STOP = 2, FAILED = 3, WITH_STATS = 4, STALLED_BELOW = 5;
+const SPIN = 20000;
+const GENERATION = 0, PENDING = 1, STOP = 2, FAILED = 3, WITH_STATS = 4, STALLED_BELOW = 5, WORKERS = 8;
+// Phases, as PHASE in control.ts.
+const AWAKE = 1, ASLEEP = 2, STEPPING = 3, REPORTING = 4, STOPPED = 5;
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
 let port;
 if (isNode) {
-  port = require('node:worker_threads').parentPort;
+  // Not require() alone: a worker inherits the process's flags, and under --input-type=module
+  // this string runs as an ES module, where require is undefined.
+  const wt = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:worker_threads') : require('node:worker_threads');
+  port = wt.parentPort;
   port.once('message', start);
 } else {
   port = { postMessage: (m) => self.postMessage(m) };
   self.onmessage = (e) => { self.onmessage = null; start(e.data); };
 }
 async function start(init) {
+  let exports;
   try {
     const { module, memory } = init;
-    let exports;
     const imports = {};
     for (const imp of WebAssembly.Module.imports(module)) {
       let value;
@@ -34,22 +40,36 @@ async function start(init) {
     exports = (await WebAssembly.instantiate(module, imports)).exports;
     exports.__wbindgen_start(init.stackSize);
     port.postMessage({ ready: true });
-    loop(exports, memory, init);
   } catch (e) {
     port.postMessage({ error: String(e && e.stack || e) });
+    return;
+  }
+  const ctl = new Int32Array(init.memory.buffer, init.control, WORKERS + 2 * init.index);
+  try {
+    loop(exports, ctl, init);
+  } finally {
+    // However the loop ended, say so where a caller blocked in a step looks: it cannot see
+    // this worker's exit event until it returns to its event loop.
+    Atomics.store(ctl, WORKERS + 2 * (init.index - 1), STOPPED);
+    Atomics.notify(ctl, PENDING);
   }
 }
-function loop(x, memory, init) {
-  const ctl = new Int32Array(memory.buffer, init.control, 8);
+function loop(x, ctl, init) {
   const bits = new Float32Array(ctl.buffer, init.control + STALLED_BELOW * 4, 1);
+  const status = WORKERS + 2 * (init.index - 1);
   // Not Atomics.load: the first step may have been signalled already, before this line ran.
   let seen = 0;
   for (;;) {
-    // No spinning here: a worker spinning while the caller also spins before it sleeps was seen
-    // to stop answering after some thousands of steps (Node 20); the caller's spin is enough.
+    // Spin a little before sleeping: a training loop's next step often comes soon, and waking
+    // a sleeping thread costs tens of microseconds (more in a VM, where the core halts).
+    Atomics.store(ctl, status, AWAKE);
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
+    Atomics.store(ctl, status, ASLEEP);
     Atomics.wait(ctl, GENERATION, seen);
     seen = Atomics.load(ctl, GENERATION);
+    Atomics.store(ctl, status + 1, seen);
     if (Atomics.load(ctl, STOP) !== 0) return;
+    Atomics.store(ctl, status, STEPPING);
     try {
       if (Atomics.load(ctl, WITH_STATS) !== 0) {
         x.step_stats(init.tensors, init.nTensors, init.groups, init.nGroups, init.begin, init.end, init.stats, bits[0]);
@@ -59,6 +79,7 @@ function loop(x, memory, init) {
     } catch (e) {
       Atomics.store(ctl, FAILED, 1);
     }
+    Atomics.store(ctl, status, REPORTING);
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
 }
