@@ -204,13 +204,21 @@ export class WorkerPool {
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     const waitAsync = (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string } }).waitAsync;
-    for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
-      const result = waitAsync?.(ctl, CONTROL.pending, pending, 100);
-      if (result?.async) await result.value;
-      else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
-      if (this.#broken !== undefined) this.#fail(this.#broken);
-      this.#checkStopped();
-      if (Date.now() > deadline) this.#timeOut();
+    // Node does not count a pending Atomics.waitAsync as work, and the workers are unref'd: a
+    // program whose last act is `await opt.stepAsync()` would exit mid-step (code 13). A timer
+    // holds the event loop open until the step settles.
+    const keepAlive = setInterval(() => {}, STEP_TIMEOUT_MS);
+    try {
+      for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
+        const result = waitAsync?.(ctl, CONTROL.pending, pending, 100);
+        if (result?.async) await result.value;
+        else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.#broken !== undefined) this.#fail(this.#broken);
+        this.#checkStopped();
+        if (Date.now() > deadline) this.#timeOut();
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     this.#finish();
   }

@@ -65,7 +65,10 @@ function loop(x, ctl, init) {
     Atomics.store(ctl, status, AWAKE);
     for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
     Atomics.store(ctl, status, ASLEEP);
-    Atomics.wait(ctl, GENERATION, seen);
+    // In slices of 100 ms, rechecking in between: a wake-up that went astray (one step of one
+    // bench run in about twenty waited 60 s for this worker, cause unknown) costs 100 ms, not
+    // the step. An idle worker wakes ten times a second for it.
+    while (Atomics.wait(ctl, GENERATION, seen, 100) === 'timed-out' && Atomics.load(ctl, GENERATION) === seen);
     seen = Atomics.load(ctl, GENERATION);
     Atomics.store(ctl, status + 1, seen);
     if (Atomics.load(ctl, STOP) !== 0) return;
