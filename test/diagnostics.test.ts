@@ -96,6 +96,7 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
   it.each([
     { lr: 0.37, rho: 0.9 },
     { lr: 0, rho: 0.9 },
+    { lr: -0, rho: 0.9 },
     { lr: 1, rho: 1 },
     { lr: 3e-3, rho: 0.999999 },
     { lr: 2.5, rho: 0 },
@@ -154,6 +155,25 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
     opt.params[0]!.data.fill(2);
     opt.step({ stats: true });
     expect(opt.stats()[0]!.updateToParamRatio).toBe(0);
+    opt.dispose();
+  });
+
+  it('a NaN rate hides no other element from min and max (the smallest and largest sit 4 after NaNs)', async () => {
+    const n = 64;
+    const opt = await Adadelta.create([n], { build });
+    const grad = opt.params[0]!.grad;
+    grad.fill(1e-3);
+    // The rate falls as |g| grows: g = 1e3 gives the smallest, g = 0 the largest. Each sits
+    // one vector after a NaN, where a NaN lane in the same SIMD lane could swallow it.
+    for (const k of [0, 8, 16, 24]) grad[k] = NaN;
+    grad[4] = 1e3;
+    grad[20] = 0;
+    opt.step({ stats: true });
+    const [s] = opt.stats();
+    const eps = f(1e-6);
+    expect(s!.effectiveLr.min).toBe(f(Math.sqrt(f(eps / f(f(f(f(0.1) * 1e3) * 1e3) + eps)))));
+    expect(s!.effectiveLr.max).toBe(1);
+    expect(s!.nonFinite).toBe(4);
     opt.dispose();
   });
 

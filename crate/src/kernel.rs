@@ -55,6 +55,13 @@ pub fn q_is_safe(q: f32) -> bool {
     (SAFE_Q_MIN..=f32::MAX).contains(&q)
 }
 
+/// `!q_is_safe` on the bits, as the SIMD kernel decides it: `bits + UNSAFE_BIAS` (wrapping, as
+/// i32) is above `UNSAFE_ABOVE` exactly when `q` is not safe. The bias maps the safe patterns
+/// `0x0080_0000..=0x7f7f_ffff` onto `i32::MIN..=-0x0100_0001`; zero, subnormals, infinities,
+/// NaNs and every negative pattern land above.
+pub const UNSAFE_BIAS: i32 = 0x7f80_0000;
+pub const UNSAFE_ABOVE: i32 = -0x0100_0001;
+
 /// The update of one element, in place. Returns `(rate, update)`: the effective learning rate
 /// `lr * sqrt((acc + eps) / (sq + eps))` this step applied to `g`, and the update `lr * d`
 /// subtracted from `p`; diagnostics use them, the step does not.
@@ -154,6 +161,18 @@ mod tests {
                 assert!(close(sq[i], sq64[i]), "case {case}: sq {} vs {}", sq[i], sq64[i]);
                 assert!(close(acc[i], acc64[i]), "case {case}: acc {} vs {}", acc[i], acc64[i]);
             }
+        }
+    }
+
+    #[test]
+    fn the_simd_bit_test_agrees_with_q_is_safe() {
+        // Every pattern near the edges of the safe range and of each sign, and a sweep of the
+        // rest (all 2^32 were checked once, outside the suite, in 4 s of release build).
+        let edges = [0u32, 0x007f_ffff, 0x0080_0000, 0x7f7f_ffff, 0x7f80_0000, 0x7fc0_0000, 0x7fff_ffff, 0x8000_0000, 0x807f_ffff, 0x8080_0000, 0xff80_0000, u32::MAX];
+        let near = edges.iter().flat_map(|&e| (0..64u32).flat_map(move |d| [e.wrapping_add(d), e.wrapping_sub(d)]));
+        for bits in near.chain((0..=u32::MAX).step_by(4099)) {
+            let by_bits = (bits as i32).wrapping_add(UNSAFE_BIAS) > UNSAFE_ABOVE;
+            assert_eq!(by_bits, !q_is_safe(f32::from_bits(bits)), "bits {bits:#010x}");
         }
     }
 

@@ -110,13 +110,11 @@ unsafe fn front<const MAXIMIZE: bool, const DECAY: bool>(pp: *const f32, gp: *co
 }
 
 /// `!kernel::q_is_safe` on four lanes, as a mask: all ones where the quotient is NOT a normal
-/// finite positive float32. Adding `0x7f80_0000` to the bits maps exactly the safe patterns
-/// `0x0080_0000..=0x7f7f_ffff` onto `i32::MIN..=-0x0100_0001` (zero, subnormals, infinities,
-/// NaNs and negatives all land above), so one add and one signed compare decide, and the two
-/// vectors of a pair fold into one `bitmask` test.
+/// finite positive float32. One add and one signed compare (`kernel::UNSAFE_BIAS` says why),
+/// and the two vectors of a pair fold into one `bitmask` test.
 #[inline(always)]
 fn unsafe_mask(q: v128) -> v128 {
-    i32x4_gt(i32x4_add(q, i32x4_splat(0x7f80_0000)), i32x4_splat(-0x0100_0001))
+    i32x4_gt(i32x4_add(q, i32x4_splat(kernel::UNSAFE_BIAS)), i32x4_splat(kernel::UNSAFE_ABOVE))
 }
 
 /// Torch's two roots where `unsafe_mask` is set, the one root elsewhere.

@@ -14,10 +14,13 @@ const isNode = typeof process === 'object' && process.versions != null && proces
 let port;
 if (isNode) {
   // Not require() alone: a worker inherits the process's flags, and under --input-type=module
-  // this string runs as an ES module, where require is undefined.
-  const wt = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:worker_threads') : require('node:worker_threads');
-  port = wt.parentPort;
-  port.once('message', start);
+  // this string runs as an ES module, where require is undefined (and Node before 20.16 has no
+  // getBuiltinModule). The port queues the init message until the listener is on.
+  const wt = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:worker_threads')
+    : typeof require === 'function' ? require('node:worker_threads') : null;
+  const withPort = (m) => { port = m.parentPort; port.once('message', start); };
+  if (wt) withPort(wt);
+  else import('node:worker_threads').then(withPort);
 } else {
   port = { postMessage: (m) => self.postMessage(m) };
   self.onmessage = (e) => { self.onmessage = null; start(e.data); };
@@ -48,8 +51,9 @@ async function start(init) {
   try {
     loop(exports, ctl, init);
   } finally {
-    // However the loop ended, say so where a caller blocked in a step looks: it cannot see
-    // this worker's exit event until it returns to its event loop.
+    // When the loop ends by an exception (not by terminate(), which runs no finally), say so
+    // where a caller blocked in a step looks: it cannot see this worker's exit event until it
+    // returns to its event loop. A terminated worker is found by the step's 60 s timeout.
     Atomics.store(ctl, WORKERS + 2 * (init.index - 1), STOPPED);
     Atomics.notify(ctl, PENDING);
   }

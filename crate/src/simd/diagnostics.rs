@@ -11,12 +11,15 @@ use core::arch::wasm32::*;
 const BLOCK: usize = 1024;
 
 /// Below this `1 - rho`, `acc_term` may underflow, or is 0 (rho = 1), and no longer tells the
-/// update's size: such tensors take the scalar kernel, which squares the update itself.
+/// update's size.
 const MIN_OMR_FOR_ACC_TERM: f32 = 1.0 / 65536.0;
 
+/// Ratio space needs a positive finite `lr`: `lr * ratio` is then monotone and `lr^2 / (1-rho)`
+/// a finite scale. Tensors outside it (lr 0 or -0, an lr past f32::MAX, rho near 1) are rare,
+/// and take the scalar kernel, which computes every rate and update itself.
 #[inline(always)]
 pub(super) fn stats_loop<const MAXIMIZE: bool, const DECAY: bool>(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, st: &mut Accumulator) {
-    if h.one_minus_rho >= MIN_OMR_FOR_ACC_TERM {
+    if h.one_minus_rho >= MIN_OMR_FOR_ACC_TERM && h.lr > 0.0 && h.lr.is_finite() {
         stats_blocks::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, st);
     } else {
         kernel::step_stats(p, grad, sq, acc, h, st);
@@ -122,9 +125,10 @@ impl LaneStats {
 
     #[inline(always)]
     fn observe(&mut self, ra: v128, rb: v128, stalled_ratio: v128) {
-        // pmin/pmax keep the accumulator when the ratio is NaN, as the scalar `<` does.
-        self.min = f32x4_pmin(self.min, f32x4_pmin(ra, rb));
-        self.max = f32x4_pmax(self.max, f32x4_pmax(ra, rb));
+        // pmin(acc, r) keeps the accumulator when r is NaN, as the scalar `<` does. Not
+        // pmin(ra, rb) first: a NaN ra would carry through it and hide rb.
+        self.min = f32x4_pmin(f32x4_pmin(self.min, ra), rb);
+        self.max = f32x4_pmax(f32x4_pmax(self.max, ra), rb);
         // A true comparison is all ones (-1 as i32): subtracting it counts.
         self.stalled = i32x4_sub(self.stalled, i32x4_add(f32x4_lt(ra, stalled_ratio), f32x4_lt(rb, stalled_ratio)));
     }
@@ -164,17 +168,11 @@ struct RateScale {
 }
 
 impl RateScale {
-    /// `lr * ratio` is monotone in the ratio for `lr > 0`, so the lane's extreme ratios give its
-    /// extreme rates exactly, as float32 products like the scalar kernel's. With `lr == 0` every
-    /// finite ratio gives rate 0 and an infinite one gives NaN, which min and max skip.
+    /// `lr * ratio` is monotone in the ratio for a positive finite `lr` (`stats_loop` sends no
+    /// other here), so the lane's extreme ratios give its extreme rates exactly, as float32
+    /// products like the scalar kernel's.
     fn rates(&self, min_ratio: f32, max_ratio: f32) -> (f32, f32) {
-        if self.lr > 0.0 {
-            (self.lr * min_ratio, self.lr * max_ratio)
-        } else if min_ratio.is_finite() {
-            (0.0, 0.0)
-        } else {
-            (f32::INFINITY, f32::NEG_INFINITY)
-        }
+        (self.lr * min_ratio, self.lr * max_ratio)
     }
 }
 
