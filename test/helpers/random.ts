@@ -4,17 +4,8 @@
  * would dominate the run time); a failing case is still reproducible from its seed.
  */
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the benchmark's seeded generator: floats in [0, 1). */
+export { rng as mulberry32 } from '../../bench/data.mjs';
 
 /** float32 values that sit on the edges of the format or of the kernel's arithmetic. */
 export const SPECIAL_VALUES = [
