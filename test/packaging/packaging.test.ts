@@ -82,25 +82,17 @@ async function runNode(fixture: string, entry: string, options: object): Promise
 }
 
 describe('Node', () => {
-  it('ESM (import): 50 steps equal the float32 reference bit for bit: SIMD, plain, and 2 threads', async () => {
-    const simd = await runNode('node-esm', 'main.mjs', {});
-    expect(simd.resolved).toMatch(/node_modules\/adadelta-wasm\/dist\/index\.js$/);
+  it.each([
+    ['ESM (import)', 'node-esm', 'main.mjs', /node_modules\/adadelta-wasm\/dist\/index\.js$/],
+    ['CJS (require)', 'node-cjs', 'main.cjs', /node_modules\/adadelta-wasm\/dist\/index\.cjs$/],
+  ] as const)('%s: 50 steps equal the float32 reference bit for bit: SIMD, plain, and 2 threads', async (_, fixture, entry, resolved) => {
+    const simd = await runNode(fixture, entry, {});
+    expect(simd.resolved).toMatch(resolved);
     expect(simd.errorClass).toBe(true);
     expect({ build: simd.build, initial: simd.initial, params: simd.params }).toEqual(expected('simd'));
-    const plain = await runNode('node-esm', 'main.mjs', { build: 'plain' });
+    const plain = await runNode(fixture, entry, { build: 'plain' });
     expect({ build: plain.build, initial: plain.initial, params: plain.params }).toEqual(expected('plain'));
-    const threaded = await runNode('node-esm', 'main.mjs', { threads: 2 });
-    expect({ initial: threaded.initial, params: threaded.params, threads: threaded.threads }).toEqual({ initial: reference.initial, params: reference.params, threads: 2 });
-  });
-
-  it('CJS (require): 50 steps equal the float32 reference bit for bit: SIMD, plain, and 2 threads', async () => {
-    const simd = await runNode('node-cjs', 'main.cjs', {});
-    expect(simd.resolved).toMatch(/node_modules\/adadelta-wasm\/dist\/index\.cjs$/);
-    expect(simd.errorClass).toBe(true);
-    expect({ build: simd.build, initial: simd.initial, params: simd.params }).toEqual(expected('simd'));
-    const plain = await runNode('node-cjs', 'main.cjs', { build: 'plain' });
-    expect({ build: plain.build, initial: plain.initial, params: plain.params }).toEqual(expected('plain'));
-    const threaded = await runNode('node-cjs', 'main.cjs', { threads: 2 });
+    const threaded = await runNode(fixture, entry, { threads: 2 });
     expect({ initial: threaded.initial, params: threaded.params, threads: threaded.threads }).toEqual({ initial: reference.initial, params: reference.params, threads: 2 });
   });
 });
