@@ -22,9 +22,15 @@ export const CONTROL = {
 export const PHASE = ['starting', 'awake, waiting for a step', 'asleep, waiting for a step', 'stepping', 'reporting', 'stopped'] as const;
 
 /** The phase of a worker whose loop has ended (an exception, or the pool's stop). */
-export const STOPPED = 5;
+export const STOPPED = PHASE.indexOf('stopped');
 
-/** The control block's size in words for `threads` threads (the caller needs no status). */
+/** The first of worker `k`'s two status words (k from 1): its phase, then the step it took. */
+export function statusWord(k: number): number {
+  return CONTROL.workers + 2 * (k - 1);
+}
+
+/** The control block's size in words for `threads` threads (the caller needs no status): it
+ * ends where a next worker's status would begin. */
 export function controlWords(threads: number): number {
-  return CONTROL.workers + 2 * (threads - 1);
+  return statusWord(threads);
 }

@@ -5,7 +5,7 @@
  * sees the same operations whichever thread runs it, so results are bit-identical to one thread.
  */
 import { AdadeltaError } from '../errors.js';
-import { CONTROL, controlWords, PHASE, STOPPED } from './control.js';
+import { CONTROL, controlWords, PHASE, statusWord, STOPPED } from './control.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** What every thread needs to step its range: the descriptor tables (byte addresses). */
@@ -167,14 +167,14 @@ export class WorkerPool {
   /** Fails the step if a worker's loop has ended: it will never answer. */
   #checkStopped(): void {
     this.#workers.forEach((_, i) => {
-      if (Atomics.load(this.#control, CONTROL.workers + 2 * i) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
+      if (Atomics.load(this.#control, statusWord(i + 1)) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
     });
   }
 
   #timeOut(): never {
     const generation = Atomics.load(this.#control, CONTROL.generation);
     const late = this.#workers.map((_, i) => {
-      const [phase, seen] = [Atomics.load(this.#control, CONTROL.workers + 2 * i), Atomics.load(this.#control, CONTROL.workers + 2 * i + 1)];
+      const [phase, seen] = [Atomics.load(this.#control, statusWord(i + 1)), Atomics.load(this.#control, statusWord(i + 1) + 1)];
       return `worker ${i + 1}: ${PHASE[phase] ?? phase}, last took step ${seen} of ${generation}`;
     });
     this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s (${late.join('; ')})`);
