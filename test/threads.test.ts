@@ -23,6 +23,8 @@ async function expectOneWorkingThread(length: number): Promise<void> {
 let seed = 99;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
 
+const f = Math.fround;
+
 describe('threads', () => {
   it('is bit-identical to one thread, across groups, ragged lengths, stats and stepAsync', async () => {
     const sizes = [[3, 70001], [1], [12345, 9]];
@@ -63,11 +65,35 @@ describe('threads', () => {
           expect(b[g]!.stalledFraction).toBe(s.stalledFraction);
           expect(b[g]!.nonFinite).toBe(s.nonFinite);
           expect(Math.abs(b[g]!.updateRms / s.updateRms - 1)).toBeLessThan(1e-5);
+          // Quantiles merge three histograms. Each thread samples every 64th element of its own
+          // range, so the samples differ a little from one thread's: within two bins (25%).
+          for (const key of ['p10', 'median', 'p90'] as const) {
+            expect(Math.abs(Math.log(b[g]!.effectiveLr[key] / s.effectiveLr[key])), `group ${g} ${key}`).toBeLessThan(Math.log(1.25));
+          }
         });
       }
     }
     one.dispose();
     many.dispose();
+  });
+
+  it("merges the threads' histograms: the quantiles see every thread's range", async () => {
+    // The first third of the elements has rate 1 on the first step (g = 0), the rest about 3e-4
+    // (g = 10). With three threads, each range holds one kind: a quantile that missed a thread's
+    // histogram would move to the other rate.
+    const n = 3 * 65536;
+    const low = f(Math.sqrt(f(f(1e-6) / f(f(f(f(0.1) * 10) * 10) + f(1e-6)))));
+    for (const threads of [1, 3]) {
+      const opt = await Adadelta.create([n], { threads });
+      expect(opt.threads).toBe(threads);
+      opt.params[0]!.grad.fill(10).fill(0, 0, n / 3);
+      opt.step({ stats: true });
+      const { effectiveLr } = opt.stats()[0]!;
+      expect([effectiveLr.min, effectiveLr.max]).toEqual([low, 1]);
+      for (const q of [effectiveLr.p10, effectiveLr.median]) expect(Math.abs(Math.log(q / low))).toBeLessThan(Math.log(9 / 8) / 2);
+      expect(effectiveLr.p90).toBe(1);
+      opt.dispose();
+    }
   });
 
   it("'auto' uses the cores, and tiny optimizers use no more threads than they have work for", async () => {

@@ -16,6 +16,8 @@ export const STATS = {
   f64Words: 8,
   histShift: 20,
   histBins: 2048,
+  /** The histogram samples the elements whose index in each range the kernel walks is a multiple of this. */
+  sampleEvery: 64,
   /** The first bin of infinite and NaN rates, which quantiles leave out. */
   nonFiniteBin: 0x7f8,
 } as const;
@@ -36,10 +38,11 @@ export interface StepOptions {
 /** The distribution of the effective learning rate over a group's elements. */
 export interface RateDistribution {
   min: number;
-  /** p10, median and p90 are estimated from a histogram with bins 2^(1/8) (about 9%) wide over
-   * a sample of every 16th element of each range the kernel walks (each tensor, split further
-   * between threads): each is within about 5% of a true quantile of that sample's finite rates.
-   * min and max are exact over all elements. */
+  /** p10, median and p90 are estimated from a histogram with eight bins per octave (6.7% to 12.5%
+   * wide) over a sample of every 64th element of each range the kernel walks (each tensor, split
+   * further between threads; 15,625 samples at 1e6 params, one for a tensor of up to 64): each is
+   * the geometric middle of the bin that holds that quantile of the sample's finite rates, so
+   * within 6.1% of it. min and max are exact over all elements. */
   p10: number;
   median: number;
   p90: number;
@@ -54,7 +57,7 @@ export interface GroupStats {
   effectiveLr: RateDistribution;
   /** RMS of the applied update `lr * d` (squares taken in float32, summed in float64). */
   updateRms: number;
-  /** `||Δp|| / ||p||`, with p after the step. */
+  /** `||Δp|| / ||p||`, with p before the step, as in the CS231n notes' update/param ratio. */
   updateToParamRatio: number;
   /** The fraction of elements whose effective learning rate is below `stalledBelow`. */
   stalledFraction: number;
@@ -69,6 +72,15 @@ function binEdge(b: number, scratch: { u32: Uint32Array; f32: Float32Array }): n
   return scratch.f32[0]!;
 }
 
+/** The histogram bin of a non-negative float32 `rate`. */
+function binOf(rate: number, scratch: { u32: Uint32Array; f32: Float32Array }): number {
+  scratch.f32[0] = rate;
+  return (scratch.u32[0]! >>> STATS.histShift) & (STATS.histBins - 1);
+}
+
+/** The sum of several threads' histograms of one group, reused from call to call. */
+const mergedHistogram = new Float64Array(STATS.histBins);
+
 /**
  * Summarizes the regions of one or more `step_stats` calls (one per thread) for every group.
  * `regions[k]` is a view of `nGroups * STATS_GROUP_BYTES` bytes.
@@ -81,7 +93,6 @@ export function summarize(regions: readonly DataView[], nGroups: number, stalled
     const words = new Float64Array(STATS.f64Words);
     words[STATS.minRate] = Infinity;
     words[STATS.maxRate] = -Infinity;
-    const hist = new Float64Array(STATS.histBins);
     for (const region of regions) {
       const base = g * STATS.f64Words * 8;
       const read = (field: number) => region.getFloat64(base + field * 8, true);
@@ -90,34 +101,47 @@ export function summarize(regions: readonly DataView[], nGroups: number, stalled
       }
       words[STATS.minRate] = Math.min(words[STATS.minRate]!, read(STATS.minRate));
       words[STATS.maxRate] = Math.max(words[STATS.maxRate]!, read(STATS.maxRate));
-      const histBase = nGroups * STATS.f64Words * 8 + g * STATS.histBins * 4;
-      for (let b = 0; b < STATS.histBins; b++) hist[b]! += region.getUint32(histBase + b * 4, true);
     }
     const count = words[STATS.count]!;
     const min = count > 0 && Number.isFinite(words[STATS.minRate]!) ? words[STATS.minRate]! : NaN;
     const max = count > 0 && Number.isFinite(words[STATS.maxRate]!) ? words[STATS.maxRate]! : NaN;
+    // Every sampled finite rate lies in [min, max], which are exact: only the bins between theirs
+    // can be non-zero, often a hundred of the 2,048 (walking them all took 20 µs a call).
+    // (A max that is NaN means an infinite rate: its bins, from nonFiniteBin, stay out.)
+    const lastFinite = STATS.nonFiniteBin - 1;
+    const first = Number.isNaN(min) ? 1 : binOf(min, scratch);
+    const last = Number.isNaN(min) ? 0 : Number.isNaN(max) ? lastFinite : Math.min(binOf(max, scratch), lastFinite);
+    const histBase = nGroups * STATS.f64Words * 8 + g * STATS.histBins * 4;
+    const hist = mergedHistogram;
+    hist.fill(0, first, last + 1);
+    for (const region of regions) {
+      // A typed view, not DataView reads: wasm memory is little-endian, and so is every host
+      // this package runs on (its zero-copy views assume it too).
+      const bins = new Uint32Array(region.buffer, region.byteOffset + histBase, STATS.histBins);
+      for (let b = first; b <= last; b++) hist[b]! += bins[b]!;
+    }
     let sampled = 0;
-    for (let b = 0; b < STATS.nonFiniteBin; b++) sampled += hist[b]!;
-    const quantile = (q: number): number => {
-      if (sampled === 0) return NaN;
-      const rank = q * (sampled - 1);
-      let seen = 0;
-      for (let b = 0; b < STATS.nonFiniteBin; b++) {
-        seen += hist[b]!;
-        if (seen > rank) {
-          const lo = binEdge(b, scratch);
-          const hi = binEdge(b + 1, scratch);
-          // The bin's geometric middle, clamped to the exact extremes.
-          const mid = lo > 0 ? Math.sqrt(lo * hi) : lo;
-          return Math.min(Math.max(mid, min), max);
-        }
-      }
-      return max;
-    };
+    for (let b = first; b <= last; b++) sampled += hist[b]!;
+    // p10, median and p90 in one walk: each is the bin holding the sample's element at rank
+    // floor(q * (sampled - 1)), given as the bin's geometric middle clamped to the exact extremes.
+    const quantiles = [0.1, 0.5, 0.9];
+    const found = quantiles.map(() => (sampled === 0 ? NaN : max));
+    let next = 0;
+    let seen = 0;
+    for (let b = first; b <= last && next < quantiles.length; b++) {
+      if (hist[b] === 0) continue;
+      seen += hist[b]!;
+      if (seen <= quantiles[next]! * (sampled - 1)) continue;
+      const lo = binEdge(b, scratch);
+      const hi = binEdge(b + 1, scratch);
+      const mid = lo > 0 ? Math.sqrt(lo * hi) : lo;
+      for (; next < quantiles.length && seen > quantiles[next]! * (sampled - 1); next++) found[next] = Math.min(Math.max(mid, min), max);
+    }
+    const [p10, median, p90] = found as [number, number, number];
     const sumUpdateSq = words[STATS.sumUpdateSq]!;
     out.push({
       count,
-      effectiveLr: { min, p10: quantile(0.1), median: quantile(0.5), p90: quantile(0.9), max },
+      effectiveLr: { min, p10, median, p90, max },
       updateRms: count > 0 ? Math.sqrt(sumUpdateSq / count) : NaN,
       updateToParamRatio: Math.sqrt(sumUpdateSq) / Math.sqrt(words[STATS.sumParamSq]!),
       stalledFraction: count > 0 ? words[STATS.stalled]! / count : NaN,

@@ -99,8 +99,9 @@ pub fn step_stats(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], 
     let n = p.len();
     assert!(grad.len() == n && sq.len() == n && acc.len() == n, "tensor slices differ in length");
     for i in 0..n {
+        let old_p = p[i];
         let (rate, update) = update_one(&mut p[i], grad[i], &mut sq[i], &mut acc[i], h);
-        stats.observe(rate, update, p[i]);
+        stats.observe(rate, update, old_p, p[i]);
         if i.is_multiple_of(SAMPLE_EVERY) {
             stats.sample(rate);
         }

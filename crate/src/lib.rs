@@ -155,3 +155,4 @@ pub fn simd128() -> bool {
 #[wasm_bindgen] pub fn layout_stats_f64() -> usize { stats::STATS_F64 }
 #[wasm_bindgen] pub fn layout_stats_hist_bins() -> usize { stats::HIST_BINS }
 #[wasm_bindgen] pub fn layout_stats_group_bytes() -> usize { stats::GROUP_BYTES }
+#[wasm_bindgen] pub fn layout_stats_sample_every() -> usize { stats::SAMPLE_EVERY }

@@ -8,8 +8,8 @@ use crate::kernel::{self, Hyper};
 use crate::stats::Accumulator;
 use core::arch::wasm32::*;
 
-/// One step over one tensor: a main loop of two f32x4 vectors per iteration, then the scalar
-/// kernel for the last `len % 8` elements.
+/// One step over one tensor: a main loop of one f32x4 vector per iteration, then the scalar
+/// kernel for the last `len % 4` elements.
 pub fn step(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper) {
     dispatch::<false>(p, grad, sq, acc, h, None);
 }
@@ -40,18 +40,18 @@ fn main_loop<const MAXIMIZE: bool, const DECAY: bool, const STATS: bool>(
         return diagnostics::stats_loop::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, stats.unwrap());
     }
     let n = p.len();
-    let vector_end = n - n % 8;
+    let vector_end = n - n % 4;
     let k = Constants::new(h);
     let (pp, gp, sp, ap) = (p.as_mut_ptr(), grad.as_ptr(), sq.as_mut_ptr(), acc.as_mut_ptr());
     let mut i = 0;
     while i < vector_end {
-        // SAFETY: i + 8 <= vector_end <= n, and all four slices hold n elements (checked in
+        // SAFETY: i + 4 <= vector_end <= n, and all four slices hold n elements (checked in
         // `dispatch`), so every 16-byte load and store is in bounds. v128 loads and stores need
         // no alignment.
         unsafe {
-            pair::<MAXIMIZE, DECAY>(pp.add(i), gp.add(i), sp.add(i), ap.add(i), &k);
+            vector_step::<MAXIMIZE, DECAY>(pp.add(i), gp.add(i), sp.add(i), ap.add(i), &k);
         }
-        i += 8;
+        i += 4;
     }
     for j in vector_end..n {
         kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
@@ -110,8 +110,7 @@ unsafe fn front<const MAXIMIZE: bool, const DECAY: bool>(pp: *const f32, gp: *co
 }
 
 /// `!kernel::q_is_safe` on four lanes, as a mask: all ones where the quotient is NOT a normal
-/// finite positive float32. One add and one signed compare (`kernel::UNSAFE_BIAS` says why),
-/// and the two vectors of a pair fold into one `bitmask` test.
+/// finite positive float32. One add and one signed compare (`kernel::UNSAFE_BIAS` says why).
 #[inline(always)]
 fn unsafe_mask(q: v128) -> v128 {
     i32x4_gt(i32x4_add(q, i32x4_splat(kernel::UNSAFE_BIAS)), i32x4_splat(kernel::UNSAFE_ABOVE))
@@ -131,7 +130,8 @@ struct Observed {
     ratio: v128,
     /// `(1 - rho) * d * d`, the term the step adds to `acc`: `update^2 * (1 - rho) / lr^2`.
     acc_term: v128,
-    new_p: v128,
+    /// The params before the step: loaded first, so summing their squares waits on nothing.
+    old_p: v128,
 }
 
 /// The second half of `kernel::update_one`: `d`, the new `acc` and the new `p` (stored).
@@ -149,21 +149,22 @@ unsafe fn back(f: &Front, ratio: v128, pp: *mut f32, ap: *mut f32, k: &Constants
         v128_store(ap as *mut v128, a);
         v128_store(pp as *mut v128, new_p);
     }
-    Observed { ratio, acc_term, new_p }
+    Observed { ratio, acc_term, old_p: f.p }
 }
 
-/// Eight elements of `kernel::update_one`, operation for operation: two vectors, whose roots
-/// are taken together so that the common case (every quotient safe) costs one branch.
+/// Four elements of `kernel::update_one`, operation for operation; the common case (every
+/// quotient safe) costs one branch. One vector per iteration, not two: V8 gives wasm sixteen
+/// vector registers, and two vectors in flight spilled enough to make the loop about 5% slower
+/// (with diagnostics, 20%).
 ///
 /// # Safety
-/// Each pointer must be valid for reading (and, but for `gp`, writing) eight f32s.
+/// Each pointer must be valid for reading (and, but for `gp`, writing) four f32s.
 #[inline(always)]
-unsafe fn pair<const MAXIMIZE: bool, const DECAY: bool>(pp: *mut f32, gp: *const f32, sp: *mut f32, ap: *mut f32, k: &Constants) -> (Observed, Observed) {
+unsafe fn vector_step<const MAXIMIZE: bool, const DECAY: bool>(pp: *mut f32, gp: *const f32, sp: *mut f32, ap: *mut f32, k: &Constants) -> Observed {
     unsafe {
-        let a = front::<MAXIMIZE, DECAY>(pp, gp, sp, ap, k);
-        let b = front::<MAXIMIZE, DECAY>(pp.add(4), gp.add(4), sp.add(4), ap.add(4), k);
-        let (ua, ub) = (unsafe_mask(a.q), unsafe_mask(b.q));
-        let (ra, rb) = if i32x4_bitmask(v128_or(ua, ub)) == 0 { (f32x4_sqrt(a.q), f32x4_sqrt(b.q)) } else { (mixed_ratio(&a, ua), mixed_ratio(&b, ub)) };
-        (back(&a, ra, pp, ap, k), back(&b, rb, pp.add(4), ap.add(4), k))
+        let f = front::<MAXIMIZE, DECAY>(pp, gp, sp, ap, k);
+        let unsafe_lanes = unsafe_mask(f.q);
+        let ratio = if i32x4_bitmask(unsafe_lanes) == 0 { f32x4_sqrt(f.q) } else { mixed_ratio(&f, unsafe_lanes) };
+        back(&f, ratio, pp, ap, k)
     }
 }
