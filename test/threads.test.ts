@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 
 const KILL_WORKER = Symbol.for('adadelta-wasm.killWorker');
+const DELAY_WAKE = Symbol.for('adadelta-wasm.delayWake');
 
 function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -75,6 +76,31 @@ describe('threads', () => {
     }
     one.dispose();
     many.dispose();
+  });
+
+  // A step publishes its generation, then wakes the workers. If the calling thread is
+  // descheduled in between, a spinning worker may take the step, finish it and sleep again
+  // before the wake-up arrives: that late wake-up must not make it take the same step twice (it
+  // did: the range stepped twice and the step waited 60 s for a count that had gone below zero).
+  it('a wake-up that arrives after the worker took its step does not make it step again', async () => {
+    const init = Float32Array.from({ length: 8192 }, rand);
+    const one = await Adadelta.create([init], { threads: 1 });
+    const two = await Adadelta.create([init], { threads: 2 });
+    expect(two.threads).toBe(2);
+    (two as unknown as Record<symbol, (ms: number) => void>)[DELAY_WAKE]!(2);
+    for (let t = 0; t < 30; t++) {
+      const g = Float32Array.from({ length: init.length }, rand);
+      one.params[0]!.grad.set(g);
+      two.params[0]!.grad.set(g);
+      // Back to back, so that the worker still spins when the second step is published.
+      two.step();
+      two.step();
+      one.step();
+      one.step();
+      expect(bytesOf(two.params[0]!.data)).toEqual(bytesOf(one.params[0]!.data));
+    }
+    one.dispose();
+    two.dispose();
   });
 
   it("merges the threads' histograms: the quantiles see every thread's range", async () => {

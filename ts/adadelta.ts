@@ -88,6 +88,10 @@ const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol
 /** For tests: `opt[KILL_WORKER](k)` ends worker k as if it had crashed. */
 export const KILL_WORKER: unique symbol = Symbol.for('adadelta-wasm.killWorker') as never;
 
+/** For tests: `opt[DELAY_WAKE](ms)` makes each step busy-wait `ms` between publishing the step
+ * and waking the workers, as when the OS deschedules the calling thread right there. */
+export const DELAY_WAKE: unique symbol = Symbol.for('adadelta-wasm.delayWake') as never;
+
 /** The bytes a shared memory needs beyond the buffers: the kernel's stack and data, slack for
  * the allocator, and each worker's stack and TLS. */
 const SHARED_MEMORY_SLACK = 2 * 1024 * 1024;
@@ -467,6 +471,11 @@ export class Adadelta {
   /** @internal For tests of worker failure. */
   async [KILL_WORKER](k: number): Promise<void> {
     await this.#pool?.killWorker(k);
+  }
+
+  /** @internal For tests of a late wake-up. */
+  [DELAY_WAKE](ms: number): void {
+    if (this.#pool) this.#pool.wakeDelayMs = ms;
   }
 
   /** The initial E[Δx²] this optimizer's fresh state starts from (0 unless set at creation). */

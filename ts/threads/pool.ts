@@ -74,6 +74,8 @@ export class WorkerPool {
   /** Between a step's signal and its successful end: a failure then leaves the state torn. */
   #inStep = false;
   #canBlock: boolean;
+  /** @internal For tests: a pause between publishing a step and waking the workers. */
+  wakeDelayMs = 0;
 
   private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
     this.#workers = workers;
@@ -135,6 +137,7 @@ export class WorkerPool {
     this.#stalledBelow[0] = stalledBelow;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
     Atomics.add(ctl, CONTROL.generation, 1);
+    for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
     Atomics.notify(ctl, CONTROL.generation);
   }
 

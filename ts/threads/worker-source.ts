@@ -69,10 +69,12 @@ function loop(x, ctl, init) {
     Atomics.store(ctl, status, AWAKE);
     for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
     Atomics.store(ctl, status, ASLEEP);
-    // In slices of 100 ms, rechecking in between: a wake-up that went astray (one step of one
-    // bench run in about twenty waited 60 s for this worker, cause unknown) costs 100 ms, not
-    // the step. An idle worker wakes ten times a second for it.
-    while (Atomics.wait(ctl, GENERATION, seen, 100) === 'timed-out' && Atomics.load(ctl, GENERATION) === seen);
+    // Only a new generation ends the wait, never a wake-up alone: the caller publishes a step,
+    // then wakes the workers, and if it is descheduled in between, this worker may spin into
+    // the step, finish it and sleep again before that wake-up arrives. Trusting it stepped the
+    // range twice and drove PENDING below zero (the step then waited 60 s). The 100 ms slices
+    // are a second line of defence against a wake-up that never comes.
+    while (Atomics.load(ctl, GENERATION) === seen) Atomics.wait(ctl, GENERATION, seen, 100);
     seen = Atomics.load(ctl, GENERATION);
     Atomics.store(ctl, status + 1, seen);
     if (Atomics.load(ctl, STOP) !== 0) return;
