@@ -1,8 +1,8 @@
 ;; The memory-bandwidth probe: the minimal pass with Adadelta's memory traffic. Per element it
 ;; reads param, grad, square_avg and acc_delta (16 bytes) and writes param, square_avg and
 ;; acc_delta (12 bytes): 28 bytes per param, like the real step, with one f32x4.add per stream
-;; instead of the arithmetic. Two f32x4 vectors per iteration, as the kernel's loop runs once
-;; LLVM has unrolled it.
+;; instead of the arithmetic. Two f32x4 vectors per iteration, as V8 runs the kernel's
+;; one-vector loop once its optimizing compiler has unrolled it.
 (module
   (import "env" "memory" (memory 1 65536 shared))
   ;; Pointers are byte addresses; `bytes` is a multiple of 32.

@@ -169,7 +169,7 @@ describe('bit-identical to the float32-exact reference, simd and plain alike', (
     );
   });
 
-  it('every length 1..17 (each tail length mod 8, around one and two vectors) and around 4096', async () => {
+  it('every length 1..17 (each tail length mod 4, around one to four vectors) and around 4096', async () => {
     const lengths = [...Array.from({ length: 17 }, (_, i) => i + 1), 4093, 4094, 4095, 4096, 4097, 4098, 4099, 4100];
     const hypers: Hyper[] = [
       TORCH_DEFAULTS,
@@ -271,8 +271,8 @@ describe('close to the float64 formula with two square roots (sane ranges)', () 
 });
 
 // ---------------------------------------------------------------------------------------------
-// Pinned extremes. Each runs one param of 19 elements that all share the same history (two
-// f32x4 pairs would be 16; 19 puts elements in the vector loop and in the scalar tail), checks
+// Pinned extremes. Each runs one param of 19 elements that all share the same history (four
+// f32x4 vectors would be 16; 19 puts elements in the vector loop and in the scalar tail), checks
 // every element against the float32-exact reference, and returns element 0 (vector loop) and
 // element 18 (tail) for the closed-form claims.
 

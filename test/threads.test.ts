@@ -104,19 +104,20 @@ describe('threads', () => {
   });
 
   it("merges the threads' histograms: the quantiles see every thread's range", async () => {
-    // The first third of the elements has rate 1 on the first step (g = 0), the rest about 3e-4
-    // (g = 10). With three threads, each range holds one kind: a quantile that missed a thread's
-    // histogram would move to the other rate.
+    // Thirds of the elements with g = 0, 10 and 1000 have first-step rates 1, about 3e-4 and
+    // about 3e-6. With three threads each range holds one third, and p90, the median and p10
+    // each come from a different thread's histogram: dropping any one would move a quantile.
     const n = 3 * 65536;
-    const low = f(Math.sqrt(f(f(1e-6) / f(f(f(f(0.1) * 10) * 10) + f(1e-6)))));
+    const rate = (g: number) => f(Math.sqrt(f(f(1e-6) / f(f(f(f(0.1) * g) * g) + f(1e-6)))));
     for (const threads of [1, 3]) {
       const opt = await Adadelta.create([n], { threads });
       expect(opt.threads).toBe(threads);
-      opt.params[0]!.grad.fill(10).fill(0, 0, n / 3);
+      opt.params[0]!.grad.fill(0).fill(10, n / 3).fill(1000, (2 * n) / 3);
       opt.step({ stats: true });
       const { effectiveLr } = opt.stats()[0]!;
-      expect([effectiveLr.min, effectiveLr.max]).toEqual([low, 1]);
-      for (const q of [effectiveLr.p10, effectiveLr.median]) expect(Math.abs(Math.log(q / low))).toBeLessThan(Math.log(9 / 8) / 2);
+      expect([effectiveLr.min, effectiveLr.max]).toEqual([rate(1000), 1]);
+      expect(Math.abs(Math.log(effectiveLr.p10 / rate(1000)))).toBeLessThan(Math.log(9 / 8) / 2);
+      expect(Math.abs(Math.log(effectiveLr.median / rate(10)))).toBeLessThan(Math.log(9 / 8) / 2);
       expect(effectiveLr.p90).toBe(1);
       opt.dispose();
     }

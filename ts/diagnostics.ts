@@ -42,7 +42,8 @@ export interface RateDistribution {
    * wide) over a sample of every 64th element of each range the kernel walks (each tensor, split
    * further between threads; 15,625 samples at 1e6 params, one for a tensor of up to 64): each is
    * the geometric middle of the bin that holds that quantile of the sample's finite rates, so
-   * within 6.1% of it. min and max are exact over all elements. */
+   * within 6.1% of it. min and max are exact over all elements: Infinity where a rate
+   * overflowed float32, NaN where no element has a rate that is a number. */
   p10: number;
   median: number;
   p90: number;
@@ -62,7 +63,8 @@ export interface GroupStats {
   /** The fraction of elements whose effective learning rate is below `stalledBelow`. */
   stalledFraction: number;
   stalledBelow: number;
-  /** Params that are NaN or ±Infinity after the step (a non-finite gradient, or eps = 0 with 0/0). */
+  /** Params that are NaN or ±Infinity after the step (a non-finite gradient, an update that
+   * overflowed float32, or eps = 0 with 0/0). */
   nonFinite: number;
 }
 
@@ -103,14 +105,17 @@ export function summarize(regions: readonly DataView[], nGroups: number, stalled
       words[STATS.maxRate] = Math.max(words[STATS.maxRate]!, read(STATS.maxRate));
     }
     const count = words[STATS.count]!;
-    const min = count > 0 && Number.isFinite(words[STATS.minRate]!) ? words[STATS.minRate]! : NaN;
-    const max = count > 0 && Number.isFinite(words[STATS.maxRate]!) ? words[STATS.maxRate]! : NaN;
+    // The kernel's max starts at -Infinity and stays there only if no rate was a number (none,
+    // or all NaN). An infinite rate (an lr near f32::MAX) is reported as such.
+    const rated = words[STATS.maxRate]! !== -Infinity;
+    const min = rated ? words[STATS.minRate]! : NaN;
+    const max = rated ? words[STATS.maxRate]! : NaN;
     // Every sampled finite rate lies in [min, max], which are exact: only the bins between theirs
-    // can be non-zero, often a hundred of the 2,048 (walking them all took 20 µs a call).
-    // (A max that is NaN means an infinite rate: its bins, from nonFiniteBin, stay out.)
+    // can be non-zero, often a hundred of the 2,048 (walking them all took 20 µs a call). The
+    // bins of infinite and NaN rates, from nonFiniteBin, stay out of the quantiles.
     const lastFinite = STATS.nonFiniteBin - 1;
-    const first = Number.isNaN(min) ? 1 : binOf(min, scratch);
-    const last = Number.isNaN(min) ? 0 : Number.isNaN(max) ? lastFinite : Math.min(binOf(max, scratch), lastFinite);
+    const first = rated ? binOf(min, scratch) : 1;
+    const last = rated ? Math.min(binOf(max, scratch), lastFinite) : 0;
     const histBase = nGroups * STATS.f64Words * 8 + g * STATS.histBins * 4;
     const hist = mergedHistogram;
     hist.fill(0, first, last + 1);

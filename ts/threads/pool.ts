@@ -21,7 +21,7 @@ export interface StepPlan {
   statsRegions: readonly number[];
 }
 
-/** The range of thread `k` of `threads`, in elements, aligned to 8 (two f32x4 vectors). */
+/** The range of thread `k` of `threads`, in elements, aligned to 8 (whole f32x4 vectors). */
 export function threadRange(total: number, threads: number, k: number): [number, number] {
   const size = Math.ceil(total / threads / 8) * 8;
   return [Math.min(total, k * size), Math.min(total, (k + 1) * size)];
@@ -60,7 +60,7 @@ async function nodeWorkerThreads(): Promise<WorkerThreads | undefined> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as WorkerThreads;
 }
 
-/** Loads of the control word to spin through before sleeping in Atomics.wait (tens of µs). */
+/** Loads of the control word to spin through before sleeping in Atomics.wait (about 0.2 ms). */
 const SPIN = 20_000;
 
 /** How long a step may wait for its workers before the pool is declared broken. */
@@ -137,7 +137,7 @@ export class WorkerPool {
     this.#stalledBelow[0] = stalledBelow;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
     Atomics.add(ctl, CONTROL.generation, 1);
-    for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
+    if (this.wakeDelayMs > 0) for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
     Atomics.notify(ctl, CONTROL.generation);
   }
 
@@ -167,8 +167,10 @@ export class WorkerPool {
     }
   }
 
-  /** Fails the step if a worker's loop has ended: it will never answer. */
+  /** Fails the step if a worker's loop has ended (it will never answer), or if more workers
+   * reported than were asked: a protocol error that would otherwise wait out the timeout. */
   #checkStopped(): void {
+    if (Atomics.load(this.#control, CONTROL.pending) < 0) this.#fail('a worker reported a step twice');
     this.#workers.forEach((_, i) => {
       if (Atomics.load(this.#control, statusWord(i + 1)) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
     });
