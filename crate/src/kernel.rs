@@ -99,12 +99,20 @@ pub fn step_stats(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], 
     let n = p.len();
     assert!(grad.len() == n && sq.len() == n && acc.len() == n, "tensor slices differ in length");
     for i in 0..n {
-        let old_p = p[i];
-        let (rate, update) = update_one(&mut p[i], grad[i], &mut sq[i], &mut acc[i], h);
-        stats.observe(rate, update, old_p, p[i]);
-        if i.is_multiple_of(SAMPLE_EVERY) {
-            stats.sample(rate);
-        }
+        update_one_observed(&mut p[i], grad[i], &mut sq[i], &mut acc[i], h, stats, i);
+    }
+}
+
+/// `update_one` with its diagnostics; `index` is the element's place in the walked slice, which
+/// decides whether the histogram samples it. Also the SIMD kernel's scalar tail.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn update_one_observed(p: &mut f32, grad: f32, sq: &mut f32, acc: &mut f32, h: &Hyper, stats: &mut Accumulator, index: usize) {
+    let old_p = *p;
+    let (rate, update) = update_one(p, grad, sq, acc, h);
+    stats.observe(rate, update, old_p, *p);
+    if index.is_multiple_of(SAMPLE_EVERY) {
+        stats.sample(rate);
     }
 }
 

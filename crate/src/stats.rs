@@ -6,11 +6,11 @@
 //! `HIST_BINS` u32 histogram bins per group. `ts/diagnostics.ts` mirrors this layout.
 //!
 //! Quantiles come from a histogram of the rate's float32 bit pattern (`bits >> 20`: exponent
-//! plus three mantissa bits: eight bins per octave, 6.7% to 12.5% wide). To keep the pass fast the
-//! histogram samples every 64th element of each slice the kernel walks (index % 64 == 0):
+//! plus three mantissa bits: eight bins per octave, 6.7% to 12.5% wide). To keep the pass fast
+//! the histogram samples every 64th element of each slice the kernel walks (index % 64 == 0):
 //! 15,625 samples at 1e6 params; every 16th cost 7 more points of a plain step. Min, max, sums
-//! and counts see every element. Both builds sample the same elements, so their
-//! histograms agree. Infinite and NaN rates land in the top bins (from 0x7f8), which the
+//! and counts see every element. Both builds sample the same elements, so their histograms
+//! agree. Infinite and NaN rates land in the top bins (from 0x7f8), which the
 //! summary leaves out of the quantiles.
 
 pub const COUNT: usize = 0;

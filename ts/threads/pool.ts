@@ -169,7 +169,7 @@ export class WorkerPool {
 
   /** Fails the step if a worker's loop has ended (it will never answer), or if more workers
    * reported than were asked: a protocol error that would otherwise wait out the timeout. */
-  #checkStopped(): void {
+  #checkWorkers(): void {
     if (Atomics.load(this.#control, CONTROL.pending) < 0) this.#fail('a worker reported a step twice');
     this.#workers.forEach((_, i) => {
       if (Atomics.load(this.#control, statusWord(i + 1)) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
@@ -196,7 +196,7 @@ export class WorkerPool {
     for (let pending = Atomics.load(ctl, CONTROL.pending); pending !== 0; pending = Atomics.load(ctl, CONTROL.pending)) {
       // A browser's main thread may not block in Atomics.wait: spin there instead.
       if (this.#canBlock) Atomics.wait(ctl, CONTROL.pending, pending, 100);
-      this.#checkStopped();
+      this.#checkWorkers();
       if (Date.now() > deadline) this.#timeOut();
     }
     this.#finish();
@@ -219,7 +219,7 @@ export class WorkerPool {
         if (result?.async) await result.value;
         else if (!result) await new Promise((resolve) => setTimeout(resolve, 0));
         if (this.#broken !== undefined) this.#fail(this.#broken);
-        this.#checkStopped();
+        this.#checkWorkers();
         if (Date.now() > deadline) this.#timeOut();
       }
     } finally {

@@ -82,12 +82,7 @@ fn stats_blocks<const MAXIMIZE: bool, const DECAY: bool>(
         start = end;
     }
     for j in vector_end..n {
-        let old_p = p[j];
-        let (rate, update) = kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
-        st.observe(rate, update, old_p, p[j]);
-        if j.is_multiple_of(SAMPLE_EVERY) {
-            st.sample(rate);
-        }
+        kernel::update_one_observed(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h, st, j);
     }
 }
 
@@ -218,11 +213,7 @@ fn lane_f32(v: v128, lane: usize) -> f32 {
     }
 }
 
+/// Lane extraction moves bits unchanged, so an i32 lane is the f32 lane's bit pattern.
 fn lane_i32(v: v128, lane: usize) -> i32 {
-    match lane {
-        0 => i32x4_extract_lane::<0>(v),
-        1 => i32x4_extract_lane::<1>(v),
-        2 => i32x4_extract_lane::<2>(v),
-        _ => i32x4_extract_lane::<3>(v),
-    }
+    lane_f32(v, lane).to_bits() as i32
 }
