@@ -1,5 +1,5 @@
 import { copyFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 /**
  * The tf.js adapter (ts/tfjs/) imports the core as `../index.js`. In its bundle that import
@@ -16,11 +16,24 @@ const tfjsImportsCoreAsPackage = {
   },
 };
 
-export default defineConfig({
-  entry: { index: 'ts/index.ts', tfjs: 'ts/tfjs/index.ts' },
+/**
+ * Each entry point carries its kernels its own way; ts/wasm/bundled.ts (inlined base64) is the
+ * default, and this swaps in `bundled-<variant>.ts` for the other entries. Their `.wasm`
+ * imports stay imports of the files beside the bundle in dist/.
+ */
+function kernelsFrom(variant: 'slim' | 'workerd') {
+  return {
+    name: `kernels-from-${variant}`,
+    setup(build: { onResolve(opts: { filter: RegExp }, cb: (args: { path: string; resolveDir: string }) => { path: string; external?: boolean }): void }) {
+      build.onResolve({ filter: /^\.\/bundled\.js$/ }, (args) => ({ path: `${args.resolveDir}/bundled-${variant}.ts` }));
+      build.onResolve({ filter: /^\.\/adadelta-(simd|plain|threads)\.wasm$/ }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+const common: Options = {
   // An optional peer dependency: only the tfjs entry imports it, and never bundles it.
   external: ['@tensorflow/tfjs-core', 'adadelta-wasm'],
-  esbuildPlugins: [tfjsImportsCoreAsPackage],
   format: ['esm', 'cjs'],
   dts: true,
   // No source maps: the tarball leaves them out, and a map comment pointing at nothing is noise.
@@ -29,11 +42,24 @@ export default defineConfig({
   clean: false,
   target: 'es2022',
   platform: 'neutral',
-  // Makes `import.meta.url` work in the CJS build, so the .wasm files are found next to it.
-  shims: true,
-  async onSuccess() {
-    for (const build of ['simd', 'plain', 'threads']) {
-      copyFileSync(`target/wasm/adadelta-${build}.wasm`, `dist/adadelta-${build}.wasm`);
-    }
+};
+
+export default defineConfig([
+  {
+    ...common,
+    // The default entry: kernels inlined as base64 (ts/wasm/bundled.ts).
+    entry: { index: 'ts/index.ts', tfjs: 'ts/tfjs/index.ts' },
+    esbuildPlugins: [tfjsImportsCoreAsPackage],
+    loader: { '.wasm': 'base64' },
+    async onSuccess() {
+      for (const build of ['simd', 'plain', 'threads']) {
+        copyFileSync(`target/wasm/adadelta-${build}.wasm`, `dist/adadelta-${build}.wasm`);
+      }
+    },
   },
-});
+  // `adadelta-wasm/slim`: no wasm bytes in the bundle; the .wasm files beside it.
+  { ...common, entry: { slim: 'ts/index.ts' }, esbuildPlugins: [kernelsFrom('slim')] },
+  // The `workerd` condition (Cloudflare Workers): kernels imported as wasm modules. ESM only,
+  // and the types are the default entry's.
+  { ...common, entry: { workerd: 'ts/index.ts' }, format: ['esm'], dts: false, esbuildPlugins: [kernelsFrom('workerd')] },
+]);

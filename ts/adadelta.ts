@@ -7,7 +7,8 @@ import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
 import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type Build, type GroupSpec, type ParamGroupInit, type ParamInit, type ParamSpec } from './options.js';
 import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
-import { compileBuild, resolveBuild } from './wasm/load.js';
+import { hasKernel, resolveBuild } from './wasm/load.js';
+import type { KernelSources } from './wasm/source.js';
 import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
 import { controlWords } from './threads/control.js';
 import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
@@ -108,6 +109,8 @@ interface LayoutPlan {
   build: 'simd' | 'plain';
   threads: number;
   initialAccDelta: number;
+  /** Kernels the user gave (the `wasm` option). */
+  wasm: KernelSources;
   /** Bytes of wasm memory the optimizer's buffers need. */
   needed: number;
 }
@@ -123,7 +126,7 @@ function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): Lay
   // 'auto' gives each thread at least AUTO_MIN_ELEMENTS_PER_THREAD elements: below that, handing
   // a step to a worker costs more than the worker saves. An explicit count is taken as asked.
   let threads = options.threads === 'auto' ? Math.min(coreCount(), Math.ceil(total / AUTO_MIN_ELEMENTS_PER_THREAD)) : options.threads;
-  if (threads > 1 && (build !== 'simd' || threadsUnavailable() !== undefined)) threads = 1;
+  if (threads > 1 && (build !== 'simd' || threadsUnavailable() !== undefined || !hasKernel('threads', options.wasm))) threads = 1;
   threads = Math.max(1, Math.min(threads, Math.ceil(total / 8)));
   const needed =
     ARENAS.reduce((n, arena) => n + allocationBytes(arenaWords(flat) + arena.skew), 0) +
@@ -137,7 +140,7 @@ function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): Lay
       'groups',
     );
   }
-  return { specs, flat, total, build, threads, initialAccDelta: options.initialAccDelta, needed };
+  return { specs, flat, total, build, threads, initialAccDelta: options.initialAccDelta, wasm: options.wasm, needed };
 }
 
 /** The four buffers of every param, in this order; skews in f32 words (64 bytes apart). */
@@ -249,7 +252,7 @@ export class Adadelta {
       const pages = Math.ceil(plan.needed / PAGE);
       sharedMemory = new WebAssembly.Memory({ initial: SHARED_MEMORY_INITIAL_PAGES, maximum: Math.min(65536, pages + 64), shared: true });
     }
-    const kernel = await KernelInstance.create(plan.threads > 1 ? 'threads' : plan.build, sharedMemory);
+    const kernel = await KernelInstance.create(plan.threads > 1 ? 'threads' : plan.build, plan.wasm, sharedMemory);
     const allocation = allocate(kernel, plan);
     let pool: WorkerPool | undefined;
     if (plan.threads > 1) {
@@ -276,13 +279,17 @@ export class Adadelta {
       throw new AdadeltaError('createSync runs one thread: starting workers needs the async create()', 'defaults.threads');
     }
     const plan = planLayout(groups, defaults);
-    const kernel = KernelInstance.createSync(plan.build);
+    const kernel = KernelInstance.createSync(plan.build, plan.wasm);
     return Adadelta.#assemble(kernel, undefined, plan, allocate(kernel, plan));
   }
 
-  /** Compiles the kernel that `build` picks ('auto' as create does), so createSync can run. */
-  static async prepare(build: Build = 'auto'): Promise<void> {
-    await compileBuild(resolveBuild(resolveOptions({ build }).build));
+  /**
+   * Compiles the kernel that `build` picks ('auto' as create does), so createSync can run;
+   * from `wasm[build]` where given (see the `wasm` option), else from the entry's own kernel.
+   */
+  static async prepare(options: Build | Pick<AdadeltaOptions, 'build' | 'wasm'> = 'auto'): Promise<void> {
+    const resolved = resolveOptions(typeof options === 'string' ? { build: options } : options);
+    await KernelInstance.prepare(resolveBuild(resolved.build), resolved.wasm);
   }
 
   /** Makes the views, the group records and the optimizer over allocated memory. */

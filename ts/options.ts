@@ -3,6 +3,7 @@
  * is an AdadeltaError naming the field.
  */
 import { AdadeltaError } from './errors.js';
+import { checkKernelSources, type KernelSources } from './wasm/source.js';
 
 /** A group's hyperparameters, with torch.optim.Adadelta's names in camelCase. */
 export interface Hyperparameters {
@@ -43,6 +44,14 @@ export interface AdadeltaOptions extends Partial<Hyperparameters> {
    * `opt.threads` reports the count in use.
    */
   threads?: number | 'auto';
+  /**
+   * Where the wasm kernels come from, per build, for CDNs, strict CSPs and unusual hosts: a URL,
+   * a `Response`, the `.wasm` bytes, or a compiled `WebAssembly.Module` (the files ship as
+   * `adadelta-wasm/adadelta-simd.wasm`, `…-plain.wasm` and `…-threads.wasm`). Builds left out
+   * use the kernels the entry point carries. A given kernel becomes this realm's kernel for its
+   * build, so later optimizers and `createSync` use it too.
+   */
+  wasm?: KernelSources;
 }
 
 export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
@@ -54,7 +63,7 @@ export const DEFAULTS: Readonly<Hyperparameters> = Object.freeze({
 });
 
 const HYPER_KEYS = ['lr', 'rho', 'eps', 'weightDecay', 'maximize'] as const;
-const OPTION_KEYS: readonly string[] = [...HYPER_KEYS, 'build', 'initialAccDelta', 'threads'];
+const OPTION_KEYS: readonly string[] = [...HYPER_KEYS, 'build', 'initialAccDelta', 'threads', 'wasm'];
 const GROUP_KEYS: readonly string[] = [...HYPER_KEYS, 'params'];
 
 function describe(value: unknown): string {
@@ -100,8 +109,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /** The defaults a user passed, merged over torch's and validated. */
-export function resolveOptions(options: AdadeltaOptions | undefined): { hyper: Hyperparameters; build: Build; initialAccDelta: number; threads: number | 'auto' } {
-  if (options === undefined) return { hyper: { ...DEFAULTS }, build: 'auto', initialAccDelta: 0, threads: 1 };
+export function resolveOptions(options: AdadeltaOptions | undefined): { hyper: Hyperparameters; build: Build; initialAccDelta: number; threads: number | 'auto'; wasm: KernelSources } {
+  if (options === undefined) return { hyper: { ...DEFAULTS }, build: 'auto', initialAccDelta: 0, threads: 1, wasm: {} };
   if (!isPlainObject(options)) throw new AdadeltaError(`must be an object, got ${describe(options)}`, 'defaults');
   rejectUnknownKeys(options, OPTION_KEYS, 'defaults');
   const hyper = { ...DEFAULTS };
@@ -117,7 +126,8 @@ export function resolveOptions(options: AdadeltaOptions | undefined): { hyper: H
   if (threads !== 'auto' && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new AdadeltaError(`must be an integer from 1 to 256 or 'auto', got ${describe(threads)}`, 'defaults.threads');
   }
-  return { hyper, build, initialAccDelta, threads };
+  const wasm = options.wasm === undefined ? {} : checkKernelSources(options.wasm, 'defaults.wasm');
+  return { hyper, build, initialAccDelta, threads, wasm };
 }
 
 /** A finite number >= 0, or an AdadeltaError naming `field`. */

@@ -4,7 +4,8 @@
  * optimizer's life whatever other optimizers do.
  */
 import { AdadeltaError } from '../errors.js';
-import { compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
+import { adoptKernel, compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
+import { checkKernelModule, describeSource, type KernelSources } from './source.js';
 
 /** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
 export interface KernelExports {
@@ -69,32 +70,58 @@ export class KernelInstance {
    * Instantiates a build. The threads build needs `sharedMemory`, a shared WebAssembly.Memory
    * that the worker instances import too; this first instance initializes it.
    */
-  static async create(build: ResolvedBuild | 'threads', sharedMemory?: WebAssembly.Memory): Promise<KernelInstance> {
-    const module = await compileBuild(build);
+  static async create(build: ResolvedBuild | 'threads', sources: KernelSources, sharedMemory?: WebAssembly.Memory): Promise<KernelInstance> {
+    const module = await compileBuild(build, sources);
     const self: { exports?: KernelExports } = {};
     const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory));
-    return KernelInstance.#started(build, module, instance, self, sharedMemory);
+    return KernelInstance.#started(build, sources, module, instance, self, sharedMemory);
   }
 
   /**
-   * The same, synchronously, from a module that an earlier `create` (or `Adadelta.prepare`)
-   * compiled. The module is small, so `new WebAssembly.Instance` is fine on a browser's main
-   * thread. Throws AdadeltaError if the module is not compiled yet.
+   * Compiles `build`'s kernel so that `createSync` can run. A kernel given in `sources` is
+   * checked by starting one instance of it, which makes it the realm's kernel.
    */
-  static createSync(build: ResolvedBuild): KernelInstance {
-    const module = compiledBuild(build);
+  static async prepare(build: ResolvedBuild, sources: KernelSources): Promise<void> {
+    if (sources[build] === undefined) await compileBuild(build);
+    else await KernelInstance.create(build, sources);
+  }
+
+  /**
+   * The same, synchronously, from a module given in `sources` or one that an earlier `create`
+   * (or `Adadelta.prepare`) compiled. The module is small, so `new WebAssembly.Instance` is fine
+   * on a browser's main thread. Throws AdadeltaError if there is no compiled module yet.
+   */
+  static createSync(build: ResolvedBuild, sources: KernelSources): KernelInstance {
+    const given = sources[build];
+    if (given !== undefined && !(given instanceof WebAssembly.Module)) {
+      throw new AdadeltaError(`createSync cannot compile ${describeSource(given)}: pass a compiled WebAssembly.Module, or await Adadelta.prepare({ wasm }) first`, `defaults.wasm.${build}`);
+    }
+    const module = given === undefined ? compiledBuild(build) : checkKernelModule(build, given, `wasm.${build}`);
     if (module === undefined) {
       throw new AdadeltaError(`the ${build} wasm kernel is not compiled yet: await Adadelta.prepare() (or any Adadelta.create) once before creating optimizers synchronously`);
     }
     const self: { exports?: KernelExports } = {};
-    return KernelInstance.#started(build, module, new WebAssembly.Instance(module, kernelImports(module, self)), self, undefined);
+    return KernelInstance.#started(build, sources, module, new WebAssembly.Instance(module, kernelImports(module, self)), self, undefined);
   }
 
-  static #started(build: ResolvedBuild | 'threads', module: WebAssembly.Module, instance: WebAssembly.Instance, self: { exports?: KernelExports }, sharedMemory: WebAssembly.Memory | undefined): KernelInstance {
+  /** Starts an instance and checks it is the build asked for; a user-given kernel that passes
+   * becomes the realm's kernel for its build. */
+  static #started(
+    build: ResolvedBuild | 'threads',
+    sources: KernelSources,
+    module: WebAssembly.Module,
+    instance: WebAssembly.Instance,
+    self: { exports?: KernelExports },
+    sharedMemory: WebAssembly.Memory | undefined,
+  ): KernelInstance {
     self.exports = instance.exports as unknown as KernelExports;
     self.exports.__wbindgen_start();
+    if (self.exports.simd128() !== (build === 'plain' ? 0 : 1)) {
+      throw new AdadeltaError(`the ${build} kernel given is the ${build === 'plain' ? 'SIMD' : 'plain'} one: check the wasm option`);
+    }
     const memory = sharedMemory ?? self.exports.memory;
     if (memory === undefined) throw new AdadeltaError(`the ${build} wasm kernel neither exports nor imports a memory`);
+    if (sources[build] !== undefined) adoptKernel(build, module);
     return new KernelInstance(build, module, self.exports, memory);
   }
 

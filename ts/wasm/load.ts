@@ -1,11 +1,13 @@
 /**
- * Finds, compiles and caches the wasm kernels: once per realm and build. Chooses SIMD with a
- * `WebAssembly.validate` probe (as tfjs-backend-wasm and ruffle do). Works in Node (reads the
- * file next to this module) and in browsers (fetches it relative to this module), with no
- * bundler configuration.
+ * Chooses a kernel build and keeps the compiled kernels: once per realm and build. SIMD is
+ * chosen with a `WebAssembly.validate` probe (as tfjs-backend-wasm and ruffle do). The bytes
+ * come from the entry point's own kernels (./bundled.ts: inlined, next to the module, or
+ * imported as wasm modules) unless the user passes a source in the `wasm` option.
  */
 import { AdadeltaError } from '../errors.js';
 import type { Build } from '../options.js';
+import { BUNDLED_FROM, bundledKernel } from './bundled.js';
+import { compileSource, type KernelBuild, type KernelSources } from './source.js';
 
 export type ResolvedBuild = 'simd' | 'plain';
 
@@ -31,73 +33,50 @@ export function resolveBuild(build: Build): ResolvedBuild {
   return build;
 }
 
-/** The SIMD kernel built with atomics, for a worker pool over one shared memory. */
-export type AnyBuild = ResolvedBuild | 'threads';
+/** Whether a kernel for `build` can be had: given in `sources`, or carried by this entry point. */
+export function hasKernel(build: KernelBuild, sources: KernelSources): boolean {
+  return sources[build] !== undefined || bundledKernel(build) !== undefined;
+}
 
-const compiled = new Map<AnyBuild, Promise<WebAssembly.Module>>();
+const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
 /** Modules whose compilation has finished: what a synchronous instantiation can use. */
-const ready = new Map<AnyBuild, WebAssembly.Module>();
+const ready = new Map<KernelBuild, WebAssembly.Module>();
 
 /** The compiled module of a build if its compilation has finished; undefined otherwise. */
-export function compiledBuild(build: AnyBuild): WebAssembly.Module | undefined {
+export function compiledBuild(build: KernelBuild): WebAssembly.Module | undefined {
   return ready.get(build);
 }
 
-/** The compiled module of a build; compiled on first use, then shared by every optimizer. */
-export function compileBuild(build: AnyBuild): Promise<WebAssembly.Module> {
+/**
+ * The compiled module of a build. Without `sources[build]` it is compiled from the entry's own
+ * kernel on first use, then shared by every optimizer. A given source is compiled (or taken, if
+ * it is a module) each time; once an instance of it has started, `adoptKernel` makes it the
+ * realm's kernel for that build.
+ */
+export function compileBuild(build: KernelBuild, sources: KernelSources = {}): Promise<WebAssembly.Module> {
+  const source = sources[build];
+  if (source !== undefined) return compileSource(build, source, source instanceof WebAssembly.Module ? `wasm.${build}` : undefined);
   let module = compiled.get(build);
   if (module === undefined) {
-    module = compile(build);
+    const bundled = bundledKernel(build);
+    module =
+      bundled === undefined
+        ? Promise.reject(new AdadeltaError(`this entry point of adadelta-wasm carries no ${build} kernel (${BUNDLED_FROM}); pass one in the wasm option`))
+        : Promise.resolve(bundled).then((source) => compileSource(build, source, typeof source === 'string' || source instanceof URL ? undefined : `the ${build} kernel ${BUNDLED_FROM}`));
     // A failed load may be a passing network fault: let the next create() try again.
     module.then(
       (m) => ready.set(build, m),
-      () => compiled.delete(build),
+      () => {
+        if (compiled.get(build) === module) compiled.delete(build);
+      },
     );
     compiled.set(build, module);
   }
   return module;
 }
 
-function wasmUrl(build: AnyBuild): URL {
-  // The files sit next to the bundle. Written as literals so that bundlers (Vite, webpack 5,
-  // Parcel) see `new URL('…', import.meta.url)` and emit the asset.
-  if (build === 'simd') return new URL('./adadelta-simd.wasm', import.meta.url);
-  if (build === 'plain') return new URL('./adadelta-plain.wasm', import.meta.url);
-  return new URL('./adadelta-threads.wasm', import.meta.url);
-}
-
-async function compile(build: AnyBuild): Promise<WebAssembly.Module> {
-  const url = wasmUrl(build);
-  try {
-    if (url.protocol === 'file:') return await WebAssembly.compile(await readLocalFile(url));
-    return await compileFetched(url);
-  } catch (e) {
-    throw new AdadeltaError(`could not load the ${build} wasm kernel from ${url.href}: ${(e as Error).message}`);
-  }
-}
-
-async function compileFetched(url: URL): Promise<WebAssembly.Module> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  // Streaming compilation needs the application/wasm MIME type; many static servers send
-  // something else, so fall back to compiling the bytes rather than failing.
-  const type = response.headers.get('content-type') ?? '';
-  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0]!.trim() === 'application/wasm') {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
-}
-
-/** Reads a file: URL in Node (and Deno and Bun), without a static import that bundlers see. */
-async function readLocalFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  type Fs = { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> };
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  let fs = proc?.getBuiltinModule?.('node:fs/promises') as Fs | undefined;
-  if (fs === undefined) {
-    // Node < 20.16 has no getBuiltinModule. A computed specifier keeps bundlers from trying to
-    // resolve a Node built-in for the browser; this path runs only where file: URLs do.
-    const specifier = 'node:fs/promises';
-    fs = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as Fs;
-  }
-  return fs.readFile(url);
+/** Makes a user-given module, verified by a started instance, the realm's kernel for `build`. */
+export function adoptKernel(build: KernelBuild, module: WebAssembly.Module): void {
+  compiled.set(build, Promise.resolve(module));
+  ready.set(build, module);
 }

@@ -1,0 +1,16 @@
+/**
+ * The kernels of the `workerd` export condition (Cloudflare Workers): imported as wasm
+ * modules, which that runtime (and wrangler) compile ahead of time; it forbids compiling wasm
+ * from bytes at run time. There are no worker threads there, so no threads kernel.
+ */
+import type { KernelBuild, KernelSource } from './source.js';
+import simd from './adadelta-simd.wasm';
+import plain from './adadelta-plain.wasm';
+
+export const BUNDLED_FROM = 'imported as a wasm module';
+
+export function bundledKernel(build: KernelBuild): KernelSource | undefined {
+  if (build === 'simd') return simd as WebAssembly.Module;
+  if (build === 'plain') return plain as WebAssembly.Module;
+  return undefined;
+}

@@ -1,0 +1,23 @@
+/**
+ * The kernels of the default entry point (`adadelta-wasm`): inlined as base64, so that every
+ * bundler, dev server and runtime finds them with no configuration and no extra request.
+ * tsup's `base64` loader turns each import into the file's base64 text; the `slim` and
+ * `workerd` entry points build from the files beside this one instead (tsup.config.ts).
+ */
+import type { KernelBuild, KernelSource } from './source.js';
+import simd from '../../target/wasm/adadelta-simd.wasm';
+import plain from '../../target/wasm/adadelta-plain.wasm';
+import threads from '../../target/wasm/adadelta-threads.wasm';
+
+/** How this entry point carries its kernels, as messages name it. */
+export const BUNDLED_FROM = 'inlined in this bundle';
+
+const BASE64: Record<KernelBuild, string> = { simd, plain, threads } as Record<KernelBuild, string>;
+
+/** The bytes of `build`'s kernel, decoded on each call (once per realm: load.ts caches the module). */
+export function bundledKernel(build: KernelBuild): KernelSource | undefined {
+  const binary = atob(BASE64[build]);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,174 @@
+/**
+ * Kernel sources: every form in which a wasm kernel can reach the loader (a URL, a Response,
+ * bytes, or a compiled module), turned into a `WebAssembly.Module`. Each failure is an
+ * AdadeltaError that names where the kernel was looked for and, where it can tell, why.
+ */
+import { AdadeltaError } from '../errors.js';
+
+/** The three kernels: SIMD, plain, and SIMD with atomics for the worker pool. */
+export type KernelBuild = 'simd' | 'plain' | 'threads';
+export const KERNEL_BUILDS: readonly KernelBuild[] = ['simd', 'plain', 'threads'];
+
+/**
+ * Where a kernel comes from, for the `wasm` option: a URL (a `URL`, or a string resolved
+ * against the page), a `Response` or a promise of one (consumed once), the module's bytes, or a
+ * compiled `WebAssembly.Module` (which needs no compilation, so it also works where compiling
+ * wasm at run time is forbidden, as in Cloudflare Workers).
+ */
+export type KernelSource = URL | string | Response | PromiseLike<Response> | ArrayBuffer | ArrayBufferView | WebAssembly.Module;
+
+/** The `wasm` option: a source per build. Builds left out use the kernels the entry carries. */
+export type KernelSources = Partial<Record<KernelBuild, KernelSource>>;
+
+function isKernelSource(value: unknown): value is KernelSource {
+  return (
+    typeof value === 'string' ||
+    value instanceof URL ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value) ||
+    value instanceof WebAssembly.Module ||
+    (typeof Response === 'function' && value instanceof Response) ||
+    (typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function')
+  );
+}
+
+/** Validates the `wasm` option; throws AdadeltaError naming `field` (for example `defaults.wasm.simd`). */
+export function checkKernelSources(value: unknown, field: string): KernelSources {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || isKernelSource(value)) {
+    throw new AdadeltaError(`must be an object of kernel sources per build, { simd?, plain?, threads? }, each a URL, Response, bytes or WebAssembly.Module`, field);
+  }
+  const sources: KernelSources = {};
+  for (const [key, source] of Object.entries(value)) {
+    if (!(KERNEL_BUILDS as readonly string[]).includes(key)) {
+      throw new AdadeltaError(`unknown build ${JSON.stringify(key)} (expected one of ${KERNEL_BUILDS.join(', ')})`, field);
+    }
+    if (source === undefined) continue;
+    if (!isKernelSource(source)) {
+      throw new AdadeltaError('must be a URL, a Response, an ArrayBuffer or typed array of the .wasm bytes, or a WebAssembly.Module', `${field}.${key}`);
+    }
+    sources[key as KernelBuild] = source;
+  }
+  return sources;
+}
+
+/** A short name of a source for messages: its URL, or what kind of value it is. */
+export function describeSource(source: KernelSource): string {
+  if (source instanceof URL) return source.href;
+  if (typeof source === 'string') return source;
+  if (source instanceof WebAssembly.Module) return 'a WebAssembly.Module';
+  if (typeof Response === 'function' && source instanceof Response) return source.url === '' ? 'a Response' : source.url;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return `${source.byteLength} bytes`;
+  return 'a promised Response';
+}
+
+/** The exports every kernel has; a module without them is not one of ours (or another version's). */
+const REQUIRED_EXPORTS = ['alloc_f32', 'free_f32', 'step', 'step_stats', 'simd128', '__wbindgen_start'];
+
+/**
+ * Compiles (or takes) a source as the kernel `build`. `origin` says where it was looked for,
+ * as the messages name it: a URL, or for example "wasm.simd".
+ */
+export async function compileSource(build: KernelBuild, source: KernelSource, origin: string = describeSource(source)): Promise<WebAssembly.Module> {
+  let module: WebAssembly.Module;
+  try {
+    module = await toModule(source);
+  } catch (e) {
+    if (e instanceof AdadeltaError) throw e;
+    throw new AdadeltaError(`could not load the ${build} wasm kernel from ${origin}: ${explain(e)}`);
+  }
+  return checkKernelModule(build, module, origin);
+}
+
+/** Checks that `module` is this version's `build` kernel, and returns it. */
+export function checkKernelModule(build: KernelBuild, module: WebAssembly.Module, origin: string): WebAssembly.Module {
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
+  if (missing.length > 0) {
+    throw new AdadeltaError(`the module from ${origin} is not an adadelta-wasm ${build} kernel of this version: it lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  }
+  const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+  if (importsMemory !== (build === 'threads')) {
+    throw new AdadeltaError(
+      `the module from ${origin} is ${importsMemory ? 'the threads kernel (it imports a shared memory)' : 'not the threads kernel (it has its own memory)'}, given as the ${build} kernel`,
+    );
+  }
+  return module;
+}
+
+async function toModule(source: KernelSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return compileBytes(source);
+  if (source instanceof URL || typeof source === 'string') {
+    const url = toUrl(source);
+    if (url.protocol === 'file:') return compileBytes(await readLocalFile(url));
+    return compileResponse(await fetch(url));
+  }
+  return compileResponse(await source);
+}
+
+function toUrl(source: URL | string): URL {
+  if (source instanceof URL) return source;
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(source, base);
+  } catch {
+    throw new Error(base === undefined ? 'not an absolute URL (there is no page to resolve a relative one against)' : 'not a valid URL');
+  }
+}
+
+async function compileResponse(response: Response): Promise<WebAssembly.Module> {
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  // Streaming compilation needs the application/wasm MIME type; many static servers send
+  // something else, so compile the bytes then, which also lets us say what they were.
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  if (typeof WebAssembly.compileStreaming === 'function' && type === 'application/wasm') {
+    return WebAssembly.compileStreaming(response);
+  }
+  return compileBytes(await response.arrayBuffer());
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+function compileBytes(source: ArrayBuffer | ArrayBufferView): Promise<WebAssembly.Module> {
+  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) throw new Error(notWasm(bytes));
+  // A copy into a plain ArrayBuffer where the bytes are a view of a SharedArrayBuffer.
+  return WebAssembly.compile(bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice());
+}
+
+/** What bytes that are not wasm look like, and what to do about it. */
+function notWasm(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const text = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
+  if (text.startsWith('<')) {
+    return (
+      `the bytes are HTML, not wasm (they start with ${JSON.stringify(text.slice(0, 15))}): the server answered with a page, ` +
+      `as dev servers do with index.html for a file they do not have. Import 'adadelta-wasm' (whose kernels are inlined) ` +
+      `rather than 'adadelta-wasm/slim', or pass the kernel's URL, bytes or module in the wasm option`
+    );
+  }
+  return bytes.length === 0 ? 'the file is empty, not wasm' : `not a wasm module (it starts with ${head}, not 00 61 73 6d)`;
+}
+
+/** A failure's own message, with the cause named where the engine's words are obscure. */
+function explain(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  if (/code generation|disallowed by embedder/i.test(message)) {
+    return `${message} (this runtime forbids compiling wasm at run time: pass a compiled WebAssembly.Module, for example one imported from 'adadelta-wasm/adadelta-simd.wasm', in the wasm option)`;
+  }
+  return message;
+}
+
+/** Reads a file: URL in Node (and Deno and Bun), without a static import that bundlers see. */
+async function readLocalFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  type Fs = { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> };
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  let fs = proc?.getBuiltinModule?.('node:fs/promises') as Fs | undefined;
+  if (fs === undefined) {
+    // Node < 20.16 has no getBuiltinModule. A computed specifier keeps bundlers from trying to
+    // resolve a Node built-in for the browser; this path runs only where file: URLs do.
+    const specifier = 'node:fs/promises';
+    fs = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as Fs;
+  }
+  return fs.readFile(url);
+}
