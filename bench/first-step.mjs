@@ -6,7 +6,8 @@
 // there) and the first step, and the build that ran.
 const specifier = (globalThis.Deno?.args ?? globalThis.process?.argv.slice(2) ?? [])[0] ?? 'adadelta-wasm';
 const t0 = performance.now();
-const { Adadelta } = await import(specifier);
+const module = await import(specifier);
+const { Adadelta } = module.Adadelta === undefined ? module.default : module; // a CommonJS build through import()
 const t1 = performance.now();
 const opt = await Adadelta.create([100_000]);
 const t2 = performance.now();
