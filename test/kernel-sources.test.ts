@@ -85,7 +85,7 @@ describe('the wasm option', () => {
   it('says what bytes that are not wasm are, naming the fix for HTML from a dev server', async () => {
     const html = new TextEncoder().encode('<!doctype html><html><body>app</body></html>');
     expect(await failure(Adadelta.create([4], { wasm: { simd: html } }))).toMatch(
-      /^could not load the simd wasm kernel from 44 bytes: the bytes are HTML, not wasm .*index\.html.*Import 'adadelta-wasm'/,
+      /^could not load the simd wasm kernel given as wasm\.simd \(44 bytes\): the bytes are HTML, not wasm .*index\.html.*Import 'adadelta-wasm'/,
     );
     const served = new Response(html, { headers: { 'content-type': 'text/html' } });
     expect(await failure(Adadelta.create([4], { wasm: { simd: served } }))).toMatch(/the bytes are HTML, not wasm/);

@@ -8,11 +8,12 @@ import { AdadeltaError } from '../errors.js';
 import type { KernelBuild, KernelSource } from './source.js';
 
 export const BUNDLED_FROM = 'beside adadelta-wasm/slim';
+export const BUNDLED_BUILDS: readonly KernelBuild[] = ['simd', 'plain', 'threads'];
 
 /** In the CommonJS build, the module's directory: a plain path, free of URL escaping. */
 declare const __dirname: string | undefined;
 
-export function bundledKernel(build: KernelBuild): KernelSource | undefined {
+export function bundledKernel(build: KernelBuild): KernelSource {
   const file = `adadelta-${build}.wasm`;
   if (typeof __dirname === 'string' && (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined) {
     return fileUrl(`${__dirname}/${file}`);

@@ -8,9 +8,9 @@ import simd from './adadelta-simd.wasm';
 import plain from './adadelta-plain.wasm';
 
 export const BUNDLED_FROM = 'imported as a wasm module';
+export const BUNDLED_BUILDS: readonly KernelBuild[] = ['simd', 'plain'];
 
-export function bundledKernel(build: KernelBuild): KernelSource | undefined {
-  if (build === 'simd') return simd as WebAssembly.Module;
-  if (build === 'plain') return plain as WebAssembly.Module;
-  return undefined;
+export function bundledKernel(build: KernelBuild): KernelSource {
+  if (build === 'threads') throw new Error('workerd has no worker threads, so this entry carries no threads kernel');
+  return (build === 'simd' ? simd : plain) as WebAssembly.Module;
 }

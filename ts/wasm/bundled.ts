@@ -11,11 +11,13 @@ import threads from '../../target/wasm/adadelta-threads.wasm';
 
 /** How this entry point carries its kernels, as messages name it. */
 export const BUNDLED_FROM = 'inlined in this bundle';
+/** The builds this entry point carries. */
+export const BUNDLED_BUILDS: readonly KernelBuild[] = ['simd', 'plain', 'threads'];
 
 const BASE64: Record<KernelBuild, string> = { simd, plain, threads } as Record<KernelBuild, string>;
 
 /** The bytes of `build`'s kernel, decoded on each call (once per realm: load.ts caches the module). */
-export function bundledKernel(build: KernelBuild): KernelSource | undefined {
+export function bundledKernel(build: KernelBuild): KernelSource {
   return decodeBase64(BASE64[build]);
 }
 

@@ -5,7 +5,7 @@
  */
 import { AdadeltaError } from '../errors.js';
 import { adoptKernel, compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
-import { checkKernelModule, describeSource, type KernelSources } from './source.js';
+import { checkKernelModule, describeSource, whereFrom, type KernelSources } from './source.js';
 
 /** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
 export interface KernelExports {
@@ -96,7 +96,7 @@ export class KernelInstance {
     if (given !== undefined && !(given instanceof WebAssembly.Module)) {
       throw new AdadeltaError(`createSync cannot compile ${describeSource(given)}: pass a compiled WebAssembly.Module, or await Adadelta.prepare({ wasm }) first`, `defaults.wasm.${build}`);
     }
-    const module = given === undefined ? compiledBuild(build) : checkKernelModule(build, given, `wasm.${build}`);
+    const module = given === undefined ? compiledBuild(build) : checkKernelModule(build, given, whereFrom(build, given));
     if (module === undefined) {
       throw new AdadeltaError(`the ${build} wasm kernel is not compiled yet: await Adadelta.prepare() (or any Adadelta.create) once before creating optimizers synchronously`);
     }

@@ -6,8 +6,8 @@
  */
 import { AdadeltaError } from '../errors.js';
 import type { Build } from '../options.js';
-import { BUNDLED_FROM, bundledKernel } from './bundled.js';
-import { compileSource, type KernelBuild, type KernelSources } from './source.js';
+import { BUNDLED_BUILDS, BUNDLED_FROM, bundledKernel } from './bundled.js';
+import { compileSource, whereFrom, type KernelBuild, type KernelSources } from './source.js';
 
 export type ResolvedBuild = 'simd' | 'plain';
 
@@ -35,7 +35,7 @@ export function resolveBuild(build: Build): ResolvedBuild {
 
 /** Whether a kernel for `build` can be had: given in `sources`, or carried by this entry point. */
 export function hasKernel(build: KernelBuild, sources: KernelSources): boolean {
-  return sources[build] !== undefined || bundledKernel(build) !== undefined;
+  return sources[build] !== undefined || BUNDLED_BUILDS.includes(build);
 }
 
 const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
@@ -55,14 +55,12 @@ export function compiledBuild(build: KernelBuild): WebAssembly.Module | undefine
  */
 export function compileBuild(build: KernelBuild, sources: KernelSources = {}): Promise<WebAssembly.Module> {
   const source = sources[build];
-  if (source !== undefined) return compileSource(build, source, source instanceof WebAssembly.Module ? `wasm.${build}` : undefined);
+  if (source !== undefined) return compileSource(build, source, whereFrom(build, source));
   let module = compiled.get(build);
   if (module === undefined) {
-    const bundled = bundledKernel(build);
-    module =
-      bundled === undefined
-        ? Promise.reject(new AdadeltaError(`this entry point of adadelta-wasm carries no ${build} kernel (${BUNDLED_FROM}); pass one in the wasm option`))
-        : Promise.resolve(bundled).then((source) => compileSource(build, source, typeof source === 'string' || source instanceof URL ? undefined : `the ${build} kernel ${BUNDLED_FROM}`));
+    module = BUNDLED_BUILDS.includes(build)
+      ? Promise.resolve(build).then(bundledKernel).then((source) => compileSource(build, source, whereFrom(build, source, BUNDLED_FROM)))
+      : Promise.reject(new AdadeltaError(`this entry point of adadelta-wasm carries no ${build} kernel; pass one in the wasm option`));
     // A failed load may be a passing network fault: let the next create() try again.
     module.then(
       (m) => ready.set(build, m),

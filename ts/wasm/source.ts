@@ -65,31 +65,37 @@ export function describeSource(source: KernelSource): string {
 const REQUIRED_EXPORTS = ['alloc_f32', 'free_f32', 'step', 'step_stats', 'simd128', '__wbindgen_start'];
 
 /**
- * Compiles (or takes) a source as the kernel `build`. `origin` says where it was looked for,
- * as the messages name it: a URL, or for example "wasm.simd".
+ * Where a kernel came from, as messages say it: `from <url>` for a URL; for other sources given
+ * in the wasm option, `given as wasm.simd (…)`; for an entry's own kernel, how it carries it.
  */
-export async function compileSource(build: KernelBuild, source: KernelSource, origin: string = describeSource(source)): Promise<WebAssembly.Module> {
+export function whereFrom(build: KernelBuild, source: KernelSource, bundledFrom?: string): string {
+  if (source instanceof URL || typeof source === 'string') return `from ${describeSource(source)}`;
+  return bundledFrom ?? `given as wasm.${build} (${describeSource(source)})`;
+}
+
+/** Compiles (or takes) a source as the kernel `build`; `where` is its `whereFrom`. */
+export async function compileSource(build: KernelBuild, source: KernelSource, where: string): Promise<WebAssembly.Module> {
   let module: WebAssembly.Module;
   try {
     module = await toModule(source);
   } catch (e) {
     if (e instanceof AdadeltaError) throw e;
-    throw new AdadeltaError(`could not load the ${build} wasm kernel from ${origin}: ${explain(e)}`);
+    throw new AdadeltaError(`could not load the ${build} wasm kernel ${where}: ${explain(e)}`);
   }
-  return checkKernelModule(build, module, origin);
+  return checkKernelModule(build, module, where);
 }
 
 /** Checks that `module` is this version's `build` kernel, and returns it. */
-export function checkKernelModule(build: KernelBuild, module: WebAssembly.Module, origin: string): WebAssembly.Module {
+export function checkKernelModule(build: KernelBuild, module: WebAssembly.Module, where: string): WebAssembly.Module {
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
   if (missing.length > 0) {
-    throw new AdadeltaError(`the module from ${origin} is not an adadelta-wasm ${build} kernel of this version: it lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    throw new AdadeltaError(`the module ${where} is not an adadelta-wasm ${build} kernel of this version: it lacks the export${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   }
   const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
   if (importsMemory !== (build === 'threads')) {
     throw new AdadeltaError(
-      `the module from ${origin} is ${importsMemory ? 'the threads kernel (it imports a shared memory)' : 'not the threads kernel (it has its own memory)'}, given as the ${build} kernel`,
+      `the module ${where} is ${importsMemory ? 'the threads kernel (it imports a shared memory)' : 'not the threads kernel (it has its own memory)'}, given as the ${build} kernel`,
     );
   }
   return module;
