@@ -289,7 +289,7 @@ export class Adadelta {
    */
   static async prepare(options: Build | Pick<AdadeltaOptions, 'build' | 'wasm'> = 'auto'): Promise<void> {
     const resolved = resolveOptions(typeof options === 'string' ? { build: options } : options);
-    await KernelInstance.prepare(resolveBuild(resolved.build), resolved.wasm);
+    await KernelInstance.precompile(resolveBuild(resolved.build), resolved.wasm);
   }
 
   /** Makes the views, the group records and the optimizer over allocated memory. */

@@ -81,7 +81,7 @@ export class KernelInstance {
    * Compiles `build`'s kernel so that `createSync` can run. A kernel given in `sources` is
    * checked by starting one instance of it, which makes it the realm's kernel.
    */
-  static async prepare(build: ResolvedBuild, sources: KernelSources): Promise<void> {
+  static async precompile(build: ResolvedBuild, sources: KernelSources): Promise<void> {
     if (sources[build] === undefined) await compileBuild(build);
     else await KernelInstance.create(build, sources);
   }
