@@ -35,7 +35,8 @@ export async function recordCell(cell: string, version: string | (() => Promise<
     // runtime reported (the `{ error }` a page or worker answered, or a process's stderr) instead.
     const { message, actual } = e as Error & { actual?: unknown };
     const answered = typeof actual === 'object' && actual !== null && 'error' in actual ? String(actual.error) : undefined;
-    const printed = /(AdadeltaError|TypeError|Error): [^\n]*/.exec(message)?.[0];
+    const stderr = message.split('--- stderr ---\n')[1]?.replace(/\x1b\[[0-9;]*m/g, '') ?? '';
+    const printed = /^(?:[\w ]*Error\b|error:)[^\n]*/m.exec(stderr)?.[0] ?? /(AdadeltaError|TypeError|Error): [^\n]*/.exec(message)?.[0];
     row.result = `FAIL: ${(answered ?? printed ?? message.split('\n')[0]!).slice(0, 200)}`;
     throw e;
   }

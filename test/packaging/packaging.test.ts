@@ -29,6 +29,7 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(REPO, 'node_modules', '.bin');
 const TARBALL_BUDGET = 150_000;
 const WASM_BUDGET = 40_000;
+const BUNDLER_TIMEOUT = 300_000;
 
 /**
  * The CJS install whose path has a space, `#`, `%` (followed by hex digits, so a careless decode
@@ -159,6 +160,7 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
     ['CJS (require)', 'node-cjs', 'main.cjs'],
     ['CJS (require) under a path with a space, #, % and non-ASCII', 'node-cjs (odd path)', 'main.cjs'],
     ['ESM (import) under a path with a space, #, % and non-ASCII', 'node-esm (odd path)', 'main.mjs'],
+    ['ESM, the /slim entry given each kernel (bytes, file URL, Module) through `wasm`', 'node-esm', 'slim.mjs'],
   ] as const)('%s', (format, fixture, entry) => {
     const odd = fixture.endsWith('(odd path)');
     // Under the odd path: Node, and the other runtimes for CJS only (as the issue lists them).
@@ -235,7 +237,8 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
     ['Parcel 2', () => bundlerVersion('parcel'), parcelPage],
     ['import map (index.html), no bundler', async () => 'none', () => Promise.resolve(dirs['importmap-page']!)],
   ];
-  it.for(pages)('Chromium page, %s: SIMD and plain', async ([cell, version, bundle, missing], ctx) => {
+  // Bundlers (webpack, Parcel) take tens of seconds when they share 2 cores with the other cells.
+  it.for(pages)('Chromium page, %s: SIMD and plain', { timeout: BUNDLER_TIMEOUT }, async ([cell, version, bundle, missing], ctx) => {
     if (missing !== undefined) {
       recordSkip(cell, missing);
       ctx.skip(missing);
@@ -247,7 +250,7 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
     });
   });
 
-  it('Chromium page, Vite dev server (`vite`): SIMD and plain', async () => {
+  it('Chromium page, Vite dev server (`vite`): SIMD and plain', { timeout: BUNDLER_TIMEOUT }, async () => {
     await recordCell('Chromium: vite dev server', () => bundlerVersion('vite'), async () => {
       const vite = await viteDev(dirs['bundler-app']!);
       try {

@@ -8,6 +8,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { freePort, startServer, type Started } from './bundlers.js';
 
+const INNER = Symbol('inner resolve');
+
 /** What wrangler's bundler does: conditions, main fields, and wasm imports as modules. */
 async function bundleWorker(app: string, out: string): Promise<string[]> {
   const { build } = await import('esbuild');
@@ -28,7 +30,9 @@ async function bundleWorker(app: string, out: string): Promise<string[]> {
         name: 'wasm-modules',
         setup(b) {
           b.onResolve({ filter: /\.wasm(\?module)?$/ }, async (args) => {
-            const resolved = await b.resolve(args.path.replace(/\?module$/, ''), { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+            // The b.resolve below comes back through this hook: let esbuild resolve that one.
+            if (args.pluginData === INNER) return undefined;
+            const resolved = await b.resolve(args.path.replace(/\?module$/, ''), { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: INNER });
             if (resolved.errors.length > 0) return { errors: resolved.errors };
             const name = basename(resolved.path);
             copyFileSync(resolved.path, join(out, name));
