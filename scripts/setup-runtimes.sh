@@ -47,7 +47,7 @@ for entry in "${RUNTIMES[@]}"; do
   IFS='|' read -r name pkg range _ <<<"$entry"
   # workerd's platform packages are versioned with the `workerd` package: follow its latest.
   [ "$name" = workerd ] && pkg=workerd
-  (npm view "$pkg@$range" version --json 2>/dev/null >"$resolved/$name" || true) &
+  (npm view "$pkg@$range" version --json 2>/dev/null >"$resolved/$name" || rm -f "$resolved/$name") &
 done
 wait
 
@@ -56,11 +56,11 @@ sep=""
 for entry in "${RUNTIMES[@]}"; do
   IFS='|' read -r name pkg range inner <<<"$entry"
   # `npm view` prints a string for one match, a JSON array (ascending) for several.
-  version=$(node -e 'try { const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log([].concat(v).pop() ?? "") } catch { }' "$resolved/$name")
+  version=$(node -e 'try { const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log([].concat(v).filter((x) => typeof x === "string").pop() ?? "") } catch { }' "$resolved/$name")
   dir="$CACHE/${pkg//\//+}"
   if [ -z "$version" ]; then
-    # Registry unreachable: keep using the newest copy already here, if any.
-    version=$(ls "$dir" 2>/dev/null | sort -V | tail -1 || true)
+    # Registry unreachable: keep using the newest copy already here that the range allows.
+    version=$(ls "$dir" 2>/dev/null | { if [ "$range" = latest ]; then cat; else grep -E "^${range//./\\.}(\.|$)"; fi; } | sort -V | tail -1 || true)
   fi
   bin="$dir/$version/$(basename "$inner")"
   reason=""
@@ -73,7 +73,7 @@ for entry in "${RUNTIMES[@]}"; do
       mkdir -p "$dir/$version"
       mv "$tmp/$inner" "$bin"
     else
-      reason="npm pack $pkg@$version failed: $(tail -1 "$tmp/npm.log" 2>/dev/null)"
+      reason="npm pack $pkg@$version failed: $(grep -m1 -i 'err' "$tmp/npm.log" 2>/dev/null)"
     fi
     rm -rf "$tmp"
   fi

@@ -14,10 +14,11 @@ export interface Row {
 
 const rows: Row[] = [];
 
-/** A runtime or bundler that could not be had here: printed now, and listed in the table. */
-export function recordSkip(cell: string, reason: string): void {
+/** Skips a cell whose runtime or bundler could not be had here: the reason is printed now, listed in the table and shown by the reporter. */
+export function skipCell(ctx: { skip(note: string): never }, cell: string, reason: string): never {
   console.warn(`[packaging matrix] skipped ${cell}: ${reason}`);
   rows.push({ cell, version: '-', result: `skipped: ${reason}` });
+  return ctx.skip(reason);
 }
 
 /**

@@ -19,7 +19,7 @@ import { browserHasSimd, COUNT_WASM_COMPILES, launch, NO_SIMD_ARGS, openFixture,
 import { bundlerVersion, bunBuildPage, esbuildNode, esbuildPage, parcelPage, rollupPage, viteBuild, viteDev, webpackPage } from './bundlers.js';
 import { installFixture, pack, run, writeImportMapPages, type Packed } from './fixture-project.js';
 import { toHex, train, type TrainResult } from './fixtures/shared/training-loop.mjs';
-import { printTable, recordCell, recordSkip } from './matrix-table.js';
+import { printTable, recordCell, skipCell } from './matrix-table.js';
 import { ReferenceAdadelta } from './reference.js';
 import { runtime, type RuntimeName } from './runtimes.js';
 import { serve, type StaticServer } from './static-server.js';
@@ -168,15 +168,11 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
     it.for(runtimes)('%s', async (name, ctx) => {
       const rt = processRuntime(name);
       const cell = `${rt.label}, ${format}`;
-      if ('reason' in rt) {
-        recordSkip(cell, rt.reason);
-        ctx.skip(rt.reason);
-        return;
-      }
+      if ('reason' in rt) skipCell(ctx, cell, rt.reason);
       await recordCell(cell, rt.version, async () => {
         const dir = dirs[fixture]!;
         const simd = await expectRuntimeTrains((options) => runEntry(rt.command(entry), dir, options), 2);
-        // The package came from the fixture's node_modules, through the condition the format picks.
+        // The package came from the fixture's node_modules, never the repo's.
         if (simd.resolved !== undefined) {
           const path = simd.resolved.startsWith('file:') ? fileURLToPath(simd.resolved) : simd.resolved;
           expect(path).toContain(join(dir, 'node_modules', 'adadelta-wasm'));
@@ -189,11 +185,7 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
 
   it('workerd (a Cloudflare Worker bundled as wrangler does): SIMD and plain, and threads fall back to 1', async (ctx) => {
     const found = runtime('workerd');
-    if (found.reason !== undefined) {
-      recordSkip('workerd (wrangler-style bundle)', found.reason);
-      ctx.skip(found.reason);
-      return;
-    }
+    if (found.reason !== undefined) skipCell(ctx, 'workerd (wrangler-style bundle)', found.reason);
     await recordCell('workerd (wrangler-style bundle)', `workerd ${found.version}`, async () => {
       const worker = await startWorker(dirs['bundler-app']!, found.bin);
       try {
@@ -239,11 +231,7 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
   ];
   // Bundlers (webpack, Parcel) take tens of seconds when they share 2 cores with the other cells.
   it.for(pages)('Chromium page, %s: SIMD and plain', { timeout: BUNDLER_TIMEOUT }, async ([cell, version, bundle, missing], ctx) => {
-    if (missing !== undefined) {
-      recordSkip(cell, missing);
-      ctx.skip(missing);
-      return;
-    }
+    if (missing !== undefined) skipCell(ctx, `Chromium: ${cell}`, missing);
     await recordCell(`Chromium: ${cell}`, version, async () => {
       const server = await served(await bundle(dirs['bundler-app']!));
       return expectPageTrains(server.origin);
