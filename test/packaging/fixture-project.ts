@@ -4,8 +4,8 @@
  * resolves through the repo's own node_modules.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -58,4 +58,37 @@ export async function installFixture(name: string, root: string, tarball: string
   // The package has no dependencies, so this works offline.
   await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--offline', '--no-package-lock', '--ignore-scripts'], { cwd: dir });
   return dir;
+}
+
+/** The file a browser's `import` of the package's `subpath` gets through its "exports" (conditions browser, import, default). */
+export function browserExport(packageDir: string, subpath: string): string | undefined {
+  const { exports } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { exports?: unknown };
+  const pick = (target: unknown): string | undefined => {
+    if (typeof target === 'string') return target;
+    if (target === null || typeof target !== 'object') return undefined;
+    // An object's key order is its conditions' priority.
+    for (const [condition, inner] of Object.entries(target)) {
+      const found = ['browser', 'import', 'default'].includes(condition) ? pick(inner) : undefined;
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  const bySubpath = typeof exports === 'object' && exports !== null && Object.keys(exports).every((k) => k.startsWith('.')) ? (exports as Record<string, unknown>) : { '.': exports };
+  return pick(bySubpath[subpath]);
+}
+
+/**
+ * Writes the import-map fixture's pages from its page.html: index.html maps the package to its
+ * default browser entry, slim.html to the `/slim` entry (the default one where there is none).
+ * Returns the slim entry's folder in the package (where it fetches its .wasm from), as a URL path.
+ */
+export function writeImportMapPages(dir: string): string {
+  const pkg = join(dir, 'node_modules', 'adadelta-wasm');
+  const template = readFileSync(join(dir, 'page.html'), 'utf8');
+  const main = browserExport(pkg, '.');
+  if (main === undefined) throw new Error(`${pkg}/package.json exports nothing to a browser import`);
+  const slim = browserExport(pkg, './slim') ?? main;
+  writeFileSync(join(dir, 'index.html'), template.replace('%ENTRY%', main.replace(/^\.\//, '')));
+  writeFileSync(join(dir, 'slim.html'), template.replace('%ENTRY%', slim.replace(/^\.\//, '')));
+  return `/node_modules/adadelta-wasm/${posix.dirname(slim.replace(/^\.\//, ''))}`;
 }
