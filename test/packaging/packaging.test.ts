@@ -27,7 +27,12 @@ import { startWorker } from './workerd.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(REPO, 'node_modules', '.bin');
-const TARBALL_BUDGET = 150_000;
+/**
+ * About 255 kB today: the default entry carries its three kernels inlined as base64 (125 kB, 45
+ * kB gzipped) in both its ESM and its CJS build, beside the core in five bundles (index, slim
+ * and workerd, ESM and CJS) and the three .wasm files for slim, workerd and the `wasm` option.
+ */
+const TARBALL_BUDGET = 280_000;
 const WASM_BUDGET = 40_000;
 const BUNDLER_TIMEOUT = 300_000;
 
@@ -86,7 +91,7 @@ const viteBuildOnce = () => (viteBuilt ??= viteBuild(dirs['bundler-app']!));
 describe('the tarball', () => {
   it('holds the ESM and CJS builds, both type flavours and all three kernels, within the size budget', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/adadelta-simd.wasm', 'dist/adadelta-plain.wasm', 'dist/adadelta-threads.wasm']) {
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/slim.js', 'dist/slim.cjs', 'dist/slim.d.ts', 'dist/slim.d.cts', 'dist/workerd.js', 'dist/adadelta-simd.wasm', 'dist/adadelta-plain.wasm', 'dist/adadelta-threads.wasm']) {
       expect(paths).toContain(file);
     }
     const wasm = packed.files.filter((f) => f.path.endsWith('.wasm'));
@@ -102,7 +107,10 @@ describe('the tarball', () => {
 
   it('passes arethetypeswrong (strict profile: node10, node16 from CJS and ESM, bundler; every entry point)', async () => {
     // attw exits non-zero on any problem, which rejects with its report in the message.
-    const { stdout } = await run(join(BIN, 'attw'), [packed.tarball, '--format', 'ascii', '--no-color']);
+    // The .wasm subpaths are assets with no types (what importing one gives depends on the
+    // bundler or runtime); the matrix's /slim cells import them.
+    const assets = ['adadelta-simd.wasm', 'adadelta-plain.wasm', 'adadelta-threads.wasm'];
+    const { stdout } = await run(join(BIN, 'attw'), [packed.tarball, '--format', 'ascii', '--no-color', '--exclude-entrypoints', ...assets]);
     expect(stdout).toContain('No problems found');
   });
 });
@@ -242,7 +250,16 @@ describe.concurrent('the matrix: the packed tarball in each runtime and bundler,
     await recordCell('Chromium: vite dev server', () => bundlerVersion('vite'), async () => {
       const vite = await viteDev(dirs['bundler-app']!);
       try {
-        return await expectPageTrains(vite.origin);
+        const result = await expectPageTrains(vite.origin);
+        // The /slim entry's own failure there (the one the default entry had before it inlined
+        // its kernels): Vite's pre-bundled copy asks for a .wasm that is not beside it, and the
+        // dev server answers with index.html. The message must say so and name the fix.
+        const slim = await openFixture(browser, `${vite.origin}/slim.html`);
+        expect(await trainInPage(slim.page)).toEqual({
+          error: expect.stringMatching(/^AdadeltaError: could not load the simd wasm kernel from http:.*adadelta-simd\.wasm: the bytes are HTML, not wasm .*Import 'adadelta-wasm'/),
+        });
+        await slim.page.close();
+        return result;
       } finally {
         await vite.stop();
       }
@@ -300,7 +317,7 @@ describe('Chromium: how kernels load (CSP; and streaming, MIME fallback, 404, th
     const strict = await served(dist, { headers: { 'content-security-policy': "default-src 'self'; script-src 'self'" } });
     const refused = await openFixture(browser, `${strict.origin}/`);
     expect(await trainInPage(refused.page)).toEqual({
-      error: expect.stringMatching(/^AdadeltaError: could not load the simd wasm kernel from .*adadelta-simd.*\.wasm: .*(unsafe-eval|Content Security Policy)/),
+      error: expect.stringMatching(/^AdadeltaError: could not load the simd wasm kernel inlined in this bundle: .*(unsafe-eval|Content Security Policy)/),
     });
     await refused.page.close();
   });
