@@ -45,10 +45,22 @@ interface Buffers {
 
 class ParamView implements Param {
   readonly #buffers: Buffers;
+  readonly #length: number;
+  readonly #group: number;
   readonly #assertLive: () => void;
-  constructor(buffers: Buffers, readonly length: number, readonly group: number, assertLive: () => void) {
+  constructor(buffers: Buffers, length: number, group: number, assertLive: () => void) {
     this.#buffers = buffers;
+    this.#length = length;
+    this.#group = group;
     this.#assertLive = assertLive;
+  }
+  get length(): number {
+    this.#assertLive();
+    return this.#length;
+  }
+  get group(): number {
+    this.#assertLive();
+    return this.#group;
   }
   get data(): Float32Array {
     this.#assertLive();
@@ -280,6 +292,12 @@ export class Adadelta {
     return Adadelta.#assemble(kernel, undefined, plan, allocate(kernel, plan));
   }
 
+  /** Throws the AdadeltaError that `create(groups, defaults)` would for these defaults, without
+   * creating anything: for adapters that take options long before they create an optimizer. */
+  static checkOptions(defaults: AdadeltaOptions): void {
+    resolveOptions(defaults);
+  }
+
   /** Compiles the kernel that `build` picks ('auto' as create does), so createSync can run. */
   static async prepare(build: Build = 'auto'): Promise<void> {
     await compileBuild(resolveBuild(resolveOptions({ build }).build));
@@ -391,6 +409,11 @@ export class Adadelta {
       return;
     }
     if (typeof options !== 'object' || options === null) throw new AdadeltaError(`must be an object like { stats: true }, got ${String(options)}`, 'step options');
+    // A typo such as { stat: true } must not run a plain step silently. for-in, not
+    // Object.keys: it walks the object's enum cache and allocates no array on the hot path.
+    for (const key in options) {
+      if (key !== 'stats' && key !== 'stalledBelow') throw new AdadeltaError(`unknown option ${JSON.stringify(key)} (expected stats, stalledBelow)`, 'step options');
+    }
     if (options.stats !== undefined && typeof options.stats !== 'boolean') throw new AdadeltaError(`must be true or false, got ${String(options.stats)}`, 'stats');
     const stalledBelow = options.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options.stalledBelow);
     this.#withStats = options.stats === true;
