@@ -11,6 +11,7 @@ import { compileBuild, resolveBuild } from './wasm/load.js';
 import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
 import { controlWords } from './threads/control.js';
 import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
+import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
 import { GROUP, TENSOR } from './wasm/table.js';
 
 /** One parameter tensor: zero-copy views into the optimizer's wasm memory. */
@@ -256,6 +257,8 @@ export class Adadelta {
     const plan = planLayout(groups, defaults);
     let sharedMemory: WebAssembly.Memory | undefined;
     if (plan.threads > 1) {
+      // Disposed threaded optimizers' memories first: they go only when a full GC runs.
+      await collectDisposedSharedMemory();
       // Start small: the allocator grows the memory itself and would not use pages it did not
       // grow. The maximum bounds what the engine reserves for a memory that cannot move.
       const pages = Math.ceil(plan.needed / PAGE);
@@ -564,12 +567,17 @@ export class Adadelta {
 
   /**
    * Frees the wasm memory: every view handed out is detached (length 0), and any later use of
-   * the optimizer throws AdadeltaError. Calling it twice is harmless.
+   * the optimizer throws AdadeltaError. Calling it twice is harmless. With threads the memory
+   * is shared and cannot be detached: the workers end, and the memory is collected before the
+   * next threaded optimizer takes its own (threads/release.ts).
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#pool?.terminate();
+    if (this.#pool) {
+      this.#pool.terminate();
+      sharedMemoryDisposed();
+    }
     // Detach first, so no stale view can write into memory that might be reused; the instance
     // and its memory are then unreachable and released by the garbage collector.
     this.#kernel.detachViews();
