@@ -28,7 +28,7 @@ export function sharedMemoryDisposed(): void {
  * settles when the thread is gone; browsers end a worker at once). */
 export function workerExiting(terminated: unknown): void {
   if (!(terminated instanceof Promise)) return;
-  const settled = terminated.then(
+  const settled: Promise<unknown> = terminated.then(
     () => exiting.delete(settled),
     () => exiting.delete(settled),
   );
