@@ -106,6 +106,16 @@ describe('Adadelta.create validates params and groups', () => {
     await expectRejects(Adadelta.create([{ params: new Float32Array(3) as never }]), 'groups[0].params');
   });
 
+  it('rejects holes in the lists of params and groups, naming the index (saveState would write invalid JSON)', async () => {
+    // eslint-disable-next-line no-sparse-arrays
+    await expectRejects(Adadelta.create([3, , 4] as never), 'params[1]', 'hole');
+    // eslint-disable-next-line no-sparse-arrays
+    await expectRejects(Adadelta.create([{ params: [2] }, , { params: [3] }] as never), 'groups[1]', 'hole');
+    // eslint-disable-next-line no-sparse-arrays
+    await expectRejects(Adadelta.create([{ params: [2, , 5] }] as never), 'groups[0].params[1]', 'hole');
+    await expectRejects(Adadelta.create(new Array(2) as never), 'params[0]', 'hole');
+  });
+
   it('rejects a list mixing groups and params', async () => {
     await expectRejects(Adadelta.create([{ params: [2] }, 3] as never), 'groups[1]');
   });
@@ -165,6 +175,49 @@ describe('paramGroups setters', () => {
   });
 });
 
+describe('step options', () => {
+  it('rejects unknown keys, naming the key (a typo does not run a plain step silently), and changes nothing', async () => {
+    const opt = await Adadelta.create([new Float32Array([1, 2, 3])]);
+    opt.params[0]!.grad.fill(1);
+    for (const options of [{ stat: true }, { stats: true, stalledbelow: 1e-3 }, { clip: 1 }]) {
+      expectThrows(() => opt.step(options as never), 'step options', JSON.stringify(Object.keys(options).at(-1)));
+      await expect(opt.stepAsync(options as never)).rejects.toThrow(/step options: unknown option/);
+    }
+    expect([...opt.params[0]!.data]).toEqual([1, 2, 3]);
+    expect(opt.state(0).step).toBe(0);
+    opt.step({ stats: true, stalledBelow: 1e-3 });
+    expect(opt.state(0).step).toBe(1);
+    opt.dispose();
+  });
+});
+
+describe('paramGroups[g].params', () => {
+  it('is read-only: a write throws AdadeltaError and the optimizer still loads its own checkpoints', async () => {
+    const opt = await Adadelta.create([{ params: [2, 3] }, { params: [4] }]);
+    const saved = opt.saveState();
+    expectThrows(() => {
+      (opt.paramGroups[0] as unknown as { params: number[] }).params = [1, 0];
+    }, 'paramGroups[0].params', 'read-only');
+    expect(opt.paramGroups[0]!.params).toEqual([0, 1]);
+    expect(() => (opt.paramGroups[1]!.params as number[]).push(7)).toThrow(TypeError);
+    expect(() => opt.loadState(saved)).not.toThrow();
+    opt.dispose();
+  });
+
+  it('and a param\'s length and group cannot be rewritten', async () => {
+    const opt = await Adadelta.create([{ params: [2] }, { params: [4] }]);
+    const p = opt.params[1]! as unknown as { length: number; group: number };
+    expect(() => {
+      p.length = 9;
+    }).toThrow(TypeError);
+    expect(() => {
+      p.group = 0;
+    }).toThrow(TypeError);
+    expect([p.length, p.group]).toEqual([4, 1]);
+    opt.dispose();
+  });
+});
+
 describe('use after dispose', () => {
   it('every method, getter, view and group throws AdadeltaError; outstanding views are detached', async () => {
     const opt = await Adadelta.create([{ params: [new Float32Array([1, 2, 3]), 5] }, { params: [9], lr: 0.5 }]);
@@ -185,6 +238,11 @@ describe('use after dispose', () => {
     expectThrows(() => p0!.data, undefined, 'disposed');
     expectThrows(() => p0!.grad, undefined, 'disposed');
     expectThrows(() => group.lr, undefined, 'disposed');
+    expectThrows(() => group.params, undefined, 'disposed');
+    expectThrows(() => group.toJSON(), undefined, 'disposed');
+    expectThrows(() => JSON.stringify(group), undefined, 'disposed');
+    expectThrows(() => p0!.length, undefined, 'disposed');
+    expectThrows(() => p0!.group, undefined, 'disposed');
     expectThrows(() => {
       group.lr = 0.1;
     }, undefined, 'disposed');

@@ -131,7 +131,7 @@ describe('the wasm option', () => {
 describe('adadelta-wasm/slim', () => {
   it('reads the .wasm files beside it (ESM and CJS) and trains bit for bit like the default entry', async () => {
     const expected = await trained();
-    const slim = (await import('../dist/slim.js')) as { Adadelta: typeof Adadelta };
+    const slim = (await import('../dist/slim.js')) as unknown as { Adadelta: typeof Adadelta };
     expect(await trained({}, slim.Adadelta)).toEqual(expected);
     const slimCjs = createRequire(import.meta.url)('../dist/slim.cjs') as { Adadelta: typeof Adadelta };
     expect(await trained({}, slimCjs.Adadelta)).toEqual(expected);

@@ -44,6 +44,11 @@ function paramBytes(opt: Adadelta): Uint8Array[] {
 }
 
 /** Loading `bytes` fails with an AdadeltaError matching `message`, and nothing changes. */
+/** `n` arrays, each inside the last. */
+function nested(n: number): string {
+  return '['.repeat(n) + ']'.repeat(n);
+}
+
 function expectRejected(opt: Adadelta, bytes: unknown, message: RegExp): void {
   const before = opt.saveState();
   const params = paramBytes(opt);
@@ -226,6 +231,24 @@ describe('loadState accepts what torch may write', () => {
   });
 });
 
+describe('checkpoints of many params', () => {
+  it('an optimizer loads its own checkpoint when the header is over the reference reader\'s 100 MB', async () => {
+    // 400,000 one-element params: a header of about 103 MB (it was refused as over 100 MB).
+    const n = 400_000;
+    const opt = await Adadelta.create(new Array(n).fill(1));
+    for (const p of [0, n - 1]) opt.params[p]!.grad[0] = p + 1;
+    opt.step();
+    const bytes = opt.saveState();
+    const headerBytes = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    expect(headerBytes).toBeGreaterThan(100_000_000);
+    const [first, last] = [opt.state(0), opt.state(n - 1)];
+    opt.loadState(bytes);
+    expect(opt.state(0)).toEqual(first);
+    expect(opt.state(n - 1)).toEqual(last);
+    opt.dispose();
+  });
+});
+
 describe('loadState rejects, changing nothing', () => {
   const groups = () => [torchGroup([0, 1]), torchGroup([2])];
   const st = (n: number, step = 2) => ({ step, square_avg: new Array(n).fill(0.5), acc_delta: new Array(n).fill(0.25) });
@@ -340,6 +363,24 @@ describe('loadState rejects, changing nothing', () => {
     ['an infinite step', () => torchCheckpoint(groups(), { ...good(), 0: st(5, Infinity) }), /tensor state.0.step is Infinity/],
     ['a negative step', () => torchCheckpoint(groups(), { ...good(), 0: st(5, -1) }), /tensor state.0.step is -1/],
     ['a fractional step', () => torchCheckpoint(groups(), { ...good(), 1: st(3, 2.5) }), /tensor state.1.step is 2.5/],
+    // Untrusted nesting: refused by depth before any message stringifies it (it overflowed the stack).
+    ['a shape nested 5,000 deep', () => buildFile(
+      `{"__metadata__":{"param_groups":${JSON.stringify(JSON.stringify(groups()))}},"state.0.step":{"dtype":"F32","shape":${nested(5000)},"data_offsets":[0,4]}}`,
+      new Uint8Array(4),
+    ), /header \(bytes 8\.\.\d+\) nests arrays and objects more than 16 deep/],
+    ['data_offsets nested 5,000 deep', () => buildFile(
+      `{"state.0.step":{"dtype":"F32","shape":[],"data_offsets":[0,${nested(5000)}]}}`,
+      new Uint8Array(4),
+    ), /nests arrays and objects more than 16 deep/],
+    ['param_groups nested 5,000 deep', () => buildFile({ __metadata__: { param_groups: JSON.stringify(groups()).replace('"params":[2]', `"params":${nested(5000)}`) } }),
+      /__metadata__.param_groups nests arrays and objects more than 16 deep/],
+    ['param_groups params nested 12 deep (under the depth bound, over the preview\'s)', () => buildFile({ __metadata__: { param_groups: JSON.stringify(groups()).replace('"params":[2]', `"params":${nested(12)}`) } }),
+      /param_groups\[1\].params is \[\[\[\[\[\.\.\.\]\]\]\]\]/],
+    // Headers that cannot fit this optimizer are refused before the full parse.
+    ['thousands of tiny keys', () => buildFile(`{${Array.from({ length: 5000 }, (_, i) => `"k${i}":0`).join(',')}}`),
+      /header \(bytes 8\.\.\d+\) has more than 74 entries for this optimizer of 3 params/],
+    ['a shape of a million dimensions', () => oneTensor({ dtype: 'F32', shape: new Array(1_000_000).fill(1), data_offsets: [0, 20] }),
+      /has more than \d+ values for this optimizer of 3 params/],
   ];
 
   it.each(cases)('%s', async (_name, make, message) => {

@@ -127,3 +127,15 @@ describe('the learning-rate study, --quick', () => {
     expect(small.firstSteps[0]!.medianAbsUpdate).toBeGreaterThan(small.firstStepCap! / 2);
   });
 });
+
+describe('where a run writes', () => {
+  it('--quick writes to results-quick/, never over the committed full run in results/ that the docs cite', async () => {
+    // @ts-expect-error: a plain .mjs module of the example, without type declarations.
+    const { studyArgs } = (await import('../examples/lr-study/args.mjs')) as { studyArgs: (argv: string[]) => { out: string } };
+    const results = join(root, 'examples', 'lr-study', 'results');
+    expect(studyArgs([]).out).toBe(results);
+    expect(studyArgs(['--quick']).out).toBe(join(root, 'examples', 'lr-study', 'results-quick'));
+    expect(studyArgs(['--quick', '--out', '/tmp/x']).out).toBe('/tmp/x');
+    expect(studyArgs(['--out', results]).out).toBe(results);
+  });
+});

@@ -230,6 +230,67 @@ describe('adadelta-wasm/tfjs keys state by name', () => {
     expect(() => opt.applyGradients(grads([[a, GA]]))).toThrow(/disposed/);
   });
 
+  it('applyGradients is atomic: a bad gradient anywhere in the list is an AdadeltaError, and no variable steps', async () => {
+    const [a, b] = [variable('a', A0), variable('b', B0)];
+    const opt = await adadeltaOptimizer(SETTINGS);
+    await opt.prepare([a, b]);
+    const disposed = tf.tensor1d(GB);
+    disposed.dispose();
+    const bad: [string, unknown, RegExp][] = [
+      ['a disposed tensor', disposed, /gradient of "b_\d+" is disposed/],
+      ['a string tensor', tf.tensor1d(['x', 'y', 'z']), /string tensor/],
+      ['a number', 3, /must be a tf.Tensor, got number/],
+      ['a plain object', { shape: [3] }, /must be a tf.Tensor, got object/],
+    ];
+    for (const [what, tensor, message] of bad) {
+      const step = () => opt.applyGradients([...grads([[a, GA]]), { name: b.name, tensor: tensor as tf.Tensor }]);
+      expect(step, what).toThrow(AdadeltaError);
+      expect(step, what).toThrow(message);
+    }
+    expect(() => opt.applyGradients([...grads([[a, GA]]), null as never])).toThrow(AdadeltaError);
+    expect(() => opt.applyGradients(null as never)).toThrow(AdadeltaError);
+    expect(bitsOf(a.dataSync())).toEqual(bitsOf(A0));
+    expect(opt.state(a.name)!.step).toBe(0);
+    expect(opt.iterations).toBe(0);
+    // The same list with a good gradient steps both.
+    opt.applyGradients(grads([[a, GA], [b, GB]]));
+    expect(observed(opt, a)).toEqual(await reference(A0, [GA]));
+    opt.dispose();
+  });
+
+  it('setWeights refuses null, non-tensors, disposed and string tensors with an AdadeltaError, keeping the state', async () => {
+    const a = variable('a', A0);
+    const opt = await adadeltaOptimizer(SETTINGS);
+    await opt.prepare([a]);
+    opt.applyGradients(grads([[a, GA]]));
+    const weights = await opt.getWeights();
+    const before = await namedWeights(opt);
+    const disposed = tf.zeros([3]);
+    disposed.dispose();
+    const swaps: [string, unknown][] = [
+      ['null', null],
+      ['a Float32Array', new Float32Array(3)],
+      ['a disposed tensor', disposed],
+      ['a string tensor', tf.tensor1d(['x', 'y', 'z'])],
+    ];
+    for (const [what, tensor] of swaps) {
+      const bad = weights.map((w, i) => (i === 2 ? { name: w.name, tensor } : w));
+      await expect(opt.setWeights(bad as never), what).rejects.toBeInstanceOf(AdadeltaError);
+    }
+    await expect(opt.setWeights(null as never)).rejects.toBeInstanceOf(AdadeltaError);
+    await expect(opt.setWeights([null] as never)).rejects.toBeInstanceOf(AdadeltaError);
+    expect(await namedWeights(opt)).toEqual(before);
+    opt.dispose();
+  });
+
+  it('invalid options fail at construction, not at the first step', () => {
+    for (const options of [{ lr: NaN }, { rho: 2 }, { eps: -1 }, { weightDecay: Infinity }, { build: 'gpu' }]) {
+      expect(() => new AdadeltaOptimizer(options as never), JSON.stringify(options)).toThrow(AdadeltaError);
+    }
+    expect(() => new AdadeltaOptimizer({ lr: NaN })).toThrow(/defaults\.lr/);
+    expect(() => AdadeltaOptimizer.fromConfig(AdadeltaOptimizer, { lr: -1 })).toThrow(AdadeltaError);
+  });
+
   it('defaults are PyTorch\'s, and the config round-trips through tf.js serialization', async () => {
     const opt = await adadeltaOptimizer();
     expect(opt.getConfig()).toEqual({ lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, build: 'auto' });

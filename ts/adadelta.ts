@@ -12,6 +12,7 @@ import type { KernelSources } from './wasm/source.js';
 import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
 import { controlWords } from './threads/control.js';
 import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
+import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
 import { GROUP, TENSOR } from './wasm/table.js';
 
 /** One parameter tensor: zero-copy views into the optimizer's wasm memory. */
@@ -46,10 +47,22 @@ interface Buffers {
 
 class ParamView implements Param {
   readonly #buffers: Buffers;
+  readonly #length: number;
+  readonly #group: number;
   readonly #assertLive: () => void;
-  constructor(buffers: Buffers, readonly length: number, readonly group: number, assertLive: () => void) {
+  constructor(buffers: Buffers, length: number, group: number, assertLive: () => void) {
     this.#buffers = buffers;
+    this.#length = length;
+    this.#group = group;
     this.#assertLive = assertLive;
+  }
+  get length(): number {
+    this.#assertLive();
+    return this.#length;
+  }
+  get group(): number {
+    this.#assertLive();
+    return this.#group;
   }
   get data(): Float32Array {
     this.#assertLive();
@@ -247,6 +260,8 @@ export class Adadelta {
     const plan = planLayout(groups, defaults);
     let sharedMemory: WebAssembly.Memory | undefined;
     if (plan.threads > 1) {
+      // Disposed threaded optimizers' memories first: they go only when a full GC runs.
+      await collectDisposedSharedMemory();
       // Start small: the allocator grows the memory itself and would not use pages it did not
       // grow. The maximum bounds what the engine reserves for a memory that cannot move.
       const pages = Math.ceil(plan.needed / PAGE);
@@ -281,6 +296,12 @@ export class Adadelta {
     const plan = planLayout(groups, defaults);
     const kernel = KernelInstance.createSync(plan.build, plan.wasm);
     return Adadelta.#assemble(kernel, undefined, plan, allocate(kernel, plan));
+  }
+
+  /** Throws the AdadeltaError that `create(groups, defaults)` would for these defaults, without
+   * creating anything: for adapters that take options long before they create an optimizer. */
+  static checkOptions(defaults: AdadeltaOptions): void {
+    resolveOptions(defaults);
   }
 
   /**
@@ -398,6 +419,11 @@ export class Adadelta {
       return;
     }
     if (typeof options !== 'object' || options === null) throw new AdadeltaError(`must be an object like { stats: true }, got ${String(options)}`, 'step options');
+    // A typo such as { stat: true } must not run a plain step silently. for-in, not
+    // Object.keys: it walks the object's enum cache and allocates no array on the hot path.
+    for (const key in options) {
+      if (key !== 'stats' && key !== 'stalledBelow') throw new AdadeltaError(`unknown option ${JSON.stringify(key)} (expected stats, stalledBelow)`, 'step options');
+    }
     if (options.stats !== undefined && typeof options.stats !== 'boolean') throw new AdadeltaError(`must be true or false, got ${String(options.stats)}`, 'stats');
     const stalledBelow = options.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options.stalledBelow);
     this.#withStats = options.stats === true;
@@ -548,12 +574,17 @@ export class Adadelta {
 
   /**
    * Frees the wasm memory: every view handed out is detached (length 0), and any later use of
-   * the optimizer throws AdadeltaError. Calling it twice is harmless.
+   * the optimizer throws AdadeltaError. Calling it twice is harmless. With threads the memory
+   * is shared and cannot be detached: the workers end, and the memory is collected before the
+   * next threaded optimizer takes its own (threads/release.ts).
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#pool?.terminate();
+    if (this.#pool) {
+      this.#pool.terminate();
+      sharedMemoryDisposed();
+    }
     // Detach first, so no stale view can write into memory that might be reused; the instance
     // and its memory are then unreachable and released by the garbage collector.
     this.#kernel.detachViews();

@@ -2,6 +2,7 @@
  * A param group's hyperparameters: mutable between steps (for schedules), validated on every
  * write, and mirrored into the group record that the kernel reads, so `step()` writes nothing.
  */
+import { AdadeltaError } from './errors.js';
 import { checkHyper, type Hyperparameters } from './options.js';
 import { GROUP } from './wasm/table.js';
 
@@ -11,14 +12,13 @@ export class ParamGroup implements Hyperparameters {
   readonly #assertLive: () => void;
   readonly #assertIdle: () => void;
   readonly #where: string;
-  /** The indices of this group's params in `opt.params`. */
-  readonly params: readonly number[];
+  readonly #params: readonly number[];
 
   /** @internal */
   constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
     this.#hyper = { ...hyper };
     this.#record = record;
-    this.params = Object.freeze([...params]);
+    this.#params = Object.freeze([...params]);
     this.#where = where;
     this.#assertLive = assertLive;
     this.#assertIdle = assertIdle;
@@ -49,9 +49,20 @@ export class ParamGroup implements Hyperparameters {
   get maximize(): boolean { return this.#get('maximize'); }
   set maximize(value: boolean) { this.#set('maximize', value); }
 
+  /** The indices of this group's params in `opt.params`. Read-only: the optimizer's layout,
+   * which its checkpoints record, is fixed at creation. */
+  get params(): readonly number[] {
+    this.#assertLive();
+    return this.#params;
+  }
+  set params(_value: never) {
+    throw new AdadeltaError("is read-only: a group's params are fixed at creation", `${this.#where}.params`);
+  }
+
   /** A plain copy of the hyperparameters. */
   toJSON(): Hyperparameters & { params: number[] } {
-    return { ...this.#hyper, params: [...this.params] };
+    this.#assertLive();
+    return { ...this.#hyper, params: [...this.#params] };
   }
 
   /** @internal Replaces all hyperparameters at once (already validated). */

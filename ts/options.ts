@@ -163,9 +163,18 @@ function checkParam(param: unknown, field: string): ParamSpec {
   throw new AdadeltaError(`must be a Float32Array or a length, got ${describe(param)}`, field);
 }
 
+/** Array methods skip holes (`[3, , 4]`), so a hole would vanish from the groups but not from
+ * their count, and saveState() would write `[a, , b]`: refuse them, naming the first. */
+function rejectHoles(list: readonly unknown[], field: string): void {
+  for (let i = 0; i < list.length; i++) {
+    if (!(i in list)) throw new AdadeltaError('is missing (a hole in the array); give every entry', `${field}[${i}]`);
+  }
+}
+
 function checkParamList(list: unknown, field: string): ParamSpec[] {
   if (!Array.isArray(list)) throw new AdadeltaError(`must be an array of params, got ${describe(list)}`, field);
   if (list.length === 0) throw new AdadeltaError('must hold at least one param', field);
+  rejectHoles(list, field);
   return list.map((p, i) => checkParam(p, `${field}[${i}]`));
 }
 
@@ -180,6 +189,7 @@ export function resolveGroups(groups: unknown, defaults: Hyperparameters): Group
   if (!groups.some(isPlainObject)) {
     return [{ hyper: { ...defaults }, params: checkParamList(groups, 'params') }];
   }
+  rejectHoles(groups, 'groups');
   return groups.map((group, g) => {
     const where = `groups[${g}]`;
     if (!isPlainObject(group)) {

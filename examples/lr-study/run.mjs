@@ -9,11 +9,11 @@
  * rho=0.95, eps=1e-7), with a smaller and a larger eps, with a warm-started
  * E[Δx²] (initialAccDelta), with Adagrad and with plain SGD. It prints a per-epoch table on stdout
  * (a progress bar goes to stderr) and writes table.md, results.json and SVG plots to the output
- * directory (default: examples/lr-study/results).
+ * directory (default: examples/lr-study/results, or results-quick with --quick).
  */
 import { fileURLToPath } from 'node:url';
-import { dirname, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { relative, resolve } from 'node:path';
+import { studyArgs } from './args.mjs';
 import { ARMS } from './arms.mjs';
 import { STALLED_BELOW } from './optimizers.mjs';
 import { loadMnist } from './mnist-data.mjs';
@@ -23,15 +23,7 @@ import { progressBar } from './progress.mjs';
 import { epochTable, writeReport } from './report.mjs';
 import { train } from './train.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(here, 'results') },
-    epochs: { type: 'string' },
-    seed: { type: 'string', default: '42' },
-  },
-});
+const args = studyArgs(process.argv.slice(2));
 
 const config = {
   ...(args.quick ? { train: 2000, test: 500, epochs: 3 } : { train: 8000, test: 2000, epochs: 5 }),

@@ -7,7 +7,8 @@
  */
 import { AdadeltaError } from '../errors.js';
 import { checkHyper, type Hyperparameters } from '../options.js';
-import { decodeSafetensors, encodeSafetensors, type F32Tensor } from './safetensors.js';
+import { MAX_JSON_DEPTH, overJsonLimits, preview } from './json-limits.js';
+import { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, type F32Tensor, type HeaderLimits } from './safetensors.js';
 
 /** One param's state, as the optimizer holds it. */
 export interface ParamStateSnapshot {
@@ -89,30 +90,33 @@ function sameList(a: unknown, b: readonly number[]): boolean {
   return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function short(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 function decodeGroups(metadata: Record<string, string> | undefined, layout: CheckpointLayout): GroupSnapshot[] {
   const json = metadata?.param_groups;
   if (json === undefined) fail('the file has no __metadata__.param_groups (the JSON of torch\'s state_dict()["param_groups"])');
+  const over = overJsonLimits(json, {
+    maxDepth: MAX_JSON_DEPTH,
+    // Not the group count: a wrong count gets its own, clearer message after the parse.
+    maxMembers: Infinity,
+    // Slack, so that a file with a few groups too many gets the clearer message below.
+    maxValues: layout.lengths.length + PARAM_GROUP_VALUES * (layout.groups.length + 16),
+  });
+  if (over !== undefined) fail(`__metadata__.param_groups ${over} for this optimizer of ${layout.groups.length} groups and ${layout.lengths.length} params`);
   let groups: unknown;
   try {
     groups = JSON.parse(json);
   } catch (e) {
     fail(`__metadata__.param_groups is not valid JSON: ${(e as Error).message}`);
   }
-  if (!Array.isArray(groups)) fail(`__metadata__.param_groups must be a list of param groups, got ${short(groups)}`);
+  if (!Array.isArray(groups)) fail(`__metadata__.param_groups must be a list of param groups, got ${preview(groups)}`);
   if (groups.length !== layout.groups.length) {
     fail(`param_groups has ${groups.length} groups; this optimizer has ${layout.groups.length}`);
   }
   return groups.map((group: unknown, g) => {
     const where = `param_groups[${g}]`;
-    if (!isPlainObject(group)) fail(`${where} must be an object, got ${short(group)}`);
+    if (!isPlainObject(group)) fail(`${where} must be an object, got ${preview(group)}`);
     const ours = layout.groups[g]!;
     if (!sameList(group.params, ours)) {
-      fail(`${where}.params is ${short(group.params)}; this optimizer's group ${g} has params [${ours.join(', ')}]`);
+      fail(`${where}.params is ${preview(group.params)}; this optimizer's group ${g} has params [${ours.join(', ')}]`);
     }
     // Unknown keys (LR schedulers add initial_lr; torch adds foreach, capturable...) are ignored.
     const hyper = {} as Record<keyof Hyperparameters, unknown>;
@@ -130,9 +134,9 @@ function decodeStates(tensors: Map<string, F32Tensor>, lengths: readonly number[
   const found: Partial<Record<StateKey, F32Tensor>>[] = lengths.map(() => ({}));
   for (const [name, tensor] of tensors) {
     const match = STATE_NAME.exec(name);
-    if (!match) fail(`unexpected tensor ${short(name)}; expected only state.{i}.square_avg, state.{i}.acc_delta and state.{i}.step`);
+    if (!match) fail(`unexpected tensor ${preview(name)}; expected only state.{i}.square_avg, state.{i}.acc_delta and state.{i}.step`);
     const index = Number(match[1]);
-    if (index >= lengths.length) fail(`tensor ${short(name)} is for param ${index}; this optimizer has params 0..${lengths.length - 1}`);
+    if (index >= lengths.length) fail(`tensor ${preview(name)} is for param ${index}; this optimizer has params 0..${lengths.length - 1}`);
     found[index]![match[2] as StateKey] = tensor;
   }
   return found.map((entry, i) => {
@@ -162,12 +166,41 @@ function decodeStates(tensors: Map<string, F32Tensor>, lengths: readonly number[
   });
 }
 
+/** Header bytes allowed per param: what encodeCheckpoint writes (about 260 at 500,000 params,
+ * 340 at most, with 10-digit indices and 16-digit offsets) with room for torch's shapes of up
+ * to eight dimensions. */
+const HEADER_BYTES_PER_PARAM = 512;
+/** JSON values allowed per tensor entry: its name, dtype, offsets and a shape of up to 8 dims. */
+const HEADER_VALUES_PER_TENSOR = 16;
+/** Values of one torch param group besides its param indices (torch writes 9, schedulers add). */
+const PARAM_GROUP_VALUES = 64;
+/** Room for metadata besides param_groups (strings: each a single value). */
+const METADATA_VALUES = 1024;
+/** Stray tensors let through to the parse, so that the error names them (a tensor of a param
+ * this optimizer lacks, an Adam state); thousands are refused before it. */
+const STRAY_TENSORS = 64;
+
+/**
+ * What a checkpoint of this layout can hold: at most three tensors per param, and a header no
+ * longer than this optimizer's own saveState() writes (or than the 100 MB any torch-written file
+ * is within). Anything bigger is refused before its header is parsed.
+ */
+export function checkpointLimits(layout: CheckpointLayout): HeaderLimits {
+  const params = layout.lengths.length;
+  return {
+    maxHeaderBytes: Math.max(MAX_HEADER_BYTES, HEADER_BYTES_PER_PARAM * params),
+    maxTensors: STATE_KEYS.length * params + STRAY_TENSORS,
+    maxValues: HEADER_VALUES_PER_TENSOR * (STATE_KEYS.length * params + STRAY_TENSORS) + METADATA_VALUES,
+    reason: `for this optimizer of ${params} params (${STATE_KEYS.length} state tensors each)`,
+  };
+}
+
 /**
  * Decodes and validates a checkpoint against the optimizer's layout. Throws AdadeltaError on
  * any problem; on success every array returned is a fresh copy.
  */
 export function decodeCheckpoint(bytes: Uint8Array, layout: CheckpointLayout): Checkpoint {
-  const { metadata, tensors } = decodeSafetensors(bytes);
+  const { metadata, tensors } = decodeSafetensors(bytes, checkpointLimits(layout));
   const groups = decodeGroups(metadata, layout);
   const states = decodeStates(tensors, layout.lengths, layout.initialAccDelta);
   return { groups, states };

@@ -13,10 +13,10 @@ import {
   engine,
   Optimizer,
   scalar,
+  Tensor,
   tensor,
   Variable,
   type NamedTensorMap,
-  type Tensor,
 } from '@tensorflow/tfjs-core';
 import { AdadeltaError, type Adadelta } from '../index.js';
 import { canCreateSync, createCore, createCoreSync } from './core.js';
@@ -122,13 +122,12 @@ export class AdadeltaOptimizer extends Optimizer {
 
   override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
     this.#assertLive();
-    const entries: [string, Tensor | null | undefined][] = Array.isArray(variableGradients)
-      ? variableGradients.map((g) => [g.name, g.tensor])
-      : Object.entries(variableGradients);
+    const entries = gradientEntries(variableGradients);
 
-    // Check everything, and find or make every core, before any variable or state changes.
+    // Check everything, read every gradient, and find or make every core, before any variable
+    // or state changes: a bad gradient late in the list must not leave the earlier ones stepped.
     const seen = new Set<string>();
-    const work: { variable: Variable; grad: Tensor; slot: Slot }[] = [];
+    const work: { variable: Variable; grad: Float32Array | Int32Array | Uint8Array; values: Float32Array | undefined; slot: Slot }[] = [];
     const created: Slot[] = [];
     const claimed = new Set<string>();
     try {
@@ -137,6 +136,7 @@ export class AdadeltaOptimizer extends Optimizer {
         seen.add(name);
         // As in tf.js: a variable without a gradient takes no step, and its state is untouched.
         if (grad == null) continue;
+        checkTensor(grad, `the gradient of ${JSON.stringify(name)}`, 'applyGradients');
         const variable = engine().registeredVariables[name];
         if (variable === undefined) {
           throw new AdadeltaError(`no tf.Variable named ${JSON.stringify(name)} is registered`, 'applyGradients');
@@ -155,22 +155,24 @@ export class AdadeltaOptimizer extends Optimizer {
           created.push(slot);
         }
         this.#checkShape(slot, variable);
-        work.push({ variable, grad, slot });
+        // Read now: a tensor that cannot be read (a backend's failure) fails before any step.
+        const values = variable.dataId === slot.written ? undefined : (readData(variable, `variable ${JSON.stringify(name)}`) as Float32Array);
+        work.push({ variable, grad: readData(grad, `the gradient of ${JSON.stringify(name)}`), values, slot });
       }
     } catch (e) {
       for (const slot of created) slot.core.dispose();
       throw e;
     }
 
-    for (const { variable, grad, slot } of work) {
+    for (const { variable, grad, values, slot } of work) {
       if (slot.name !== variable.name || !this.#slots.has(variable.name)) {
         this.#unclaimed.delete(slot.name);
         slot.name = variable.name;
         this.#slots.set(variable.name, slot);
       }
       const param = slot.core.params[0]!;
-      if (variable.dataId !== slot.written) param.data.set(variable.dataSync() as Float32Array);
-      param.grad.set(grad.dataSync() as Float32Array);
+      if (values !== undefined) param.data.set(values);
+      param.grad.set(grad);
       slot.core.step();
       // A copy: tf.tensor keeps a Float32Array it is given, and this view is ours to overwrite.
       const next = tensor(param.data.slice(), variable.shape, 'float32');
@@ -207,6 +209,13 @@ export class AdadeltaOptimizer extends Optimizer {
    */
   override async setWeights(weights: NamedTensor[]): Promise<void> {
     this.#assertLive();
+    if (!Array.isArray(weights)) throw new AdadeltaError('must be a list of { name, tensor }, as getWeights() returns', 'setWeights');
+    weights.forEach((w: unknown, i) => {
+      if (typeof w !== 'object' || w === null || typeof (w as NamedTensor).name !== 'string') {
+        throw new AdadeltaError(`weight ${i} must be { name, tensor } with a string name`, 'setWeights');
+      }
+      checkTensor((w as NamedTensor).tensor, `weight ${JSON.stringify((w as NamedTensor).name)}`, 'setWeights');
+    });
     const [iter, ...rest] = weights;
     if (iter === undefined || iter.name !== 'iter' || iter.tensor.size !== 1) {
       throw new AdadeltaError(`the first weight must be the scalar 'iter', got ${JSON.stringify(iter?.name)}`, 'setWeights');
@@ -321,6 +330,38 @@ function toVariable(v: Variable | { read(): Tensor }): Variable {
   const variable = 'assign' in v ? v : v.read();
   if (!(variable instanceof Variable)) throw new AdadeltaError('expected tf.Variables, LayerVariables or a model', 'prepare');
   return variable;
+}
+
+/** The (name, gradient) pairs of either form applyGradients takes. */
+function gradientEntries(variableGradients: NamedTensorMap | NamedTensor[]): [string, unknown][] {
+  if (Array.isArray(variableGradients)) {
+    return variableGradients.map((g: unknown, i) => {
+      if (typeof g !== 'object' || g === null || typeof (g as NamedTensor).name !== 'string') {
+        throw new AdadeltaError(`entry ${i} must be { name, tensor } with a string name`, 'applyGradients');
+      }
+      return [(g as NamedTensor).name, (g as NamedTensor).tensor];
+    });
+  }
+  if (typeof variableGradients !== 'object' || variableGradients === null) {
+    throw new AdadeltaError('must be a map of variable names to gradients, or a list of { name, tensor }', 'applyGradients');
+  }
+  return Object.entries(variableGradients);
+}
+
+/** A live tensor of real numbers, or an AdadeltaError naming `what`. */
+function checkTensor(t: unknown, what: string, field: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new AdadeltaError(`${what} must be a tf.Tensor, got ${t === null ? 'null' : typeof t}`, field);
+  if (t.isDisposed) throw new AdadeltaError(`${what} is disposed`, field);
+  if (t.dtype === 'string' || t.dtype === 'complex64') throw new AdadeltaError(`${what} is a ${t.dtype} tensor; Adadelta takes real numbers`, field);
+}
+
+/** A tensor's values; a backend's failure to read them is an AdadeltaError naming `what`. */
+function readData(t: Tensor, what: string): Float32Array | Int32Array | Uint8Array {
+  try {
+    return t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  } catch (e) {
+    throw new AdadeltaError(`${what} could not be read: ${(e as Error).message}`, 'applyGradients');
+  }
 }
 
 function checkFloat32(variable: Variable): void {

@@ -2,7 +2,7 @@
  * The adapter's options and their round trip through tf.js's serialization (getConfig /
  * fromConfig). Validation of values is the core's: every value is passed to `Adadelta.create`.
  */
-import { AdadeltaError } from '../index.js';
+import { Adadelta, AdadeltaError } from '../index.js';
 
 /** Options of `adadeltaOptimizer()`. Defaults are torch.optim.Adadelta's, not tf.js's. */
 export interface AdadeltaOptimizerOptions {
@@ -38,8 +38,9 @@ export const TFJS_DEFAULTS: Readonly<ResolvedOptions> = Object.freeze({ lr: 1.0,
 const KEYS: readonly string[] = Object.keys(TFJS_DEFAULTS);
 
 /**
- * Options with defaults filled in. Values are left for the core to validate; other keys are
- * refused here, because getConfig() could not carry them through a model.save.
+ * Options with defaults filled in, validated by the core's rules (at construction, not at the
+ * first step); other keys are refused here, because getConfig() could not carry them through a
+ * model.save.
  */
 export function resolveAdapterOptions(options: AdadeltaOptimizerOptions = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -48,7 +49,9 @@ export function resolveAdapterOptions(options: AdadeltaOptimizerOptions = {}): R
   for (const key of Object.keys(options)) {
     if (!KEYS.includes(key)) throw new AdadeltaError(`unknown option ${JSON.stringify(key)} (expected one of ${KEYS.join(', ')})`, 'options');
   }
-  return { ...TFJS_DEFAULTS, ...withoutUndefined(options) } as ResolvedOptions;
+  const resolved = { ...TFJS_DEFAULTS, ...withoutUndefined(options) } as ResolvedOptions;
+  Adadelta.checkOptions(resolved);
+  return resolved;
 }
 
 /**

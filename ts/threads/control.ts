@@ -1,10 +1,12 @@
 /**
  * The control block one step's threads share: Int32 words in the shared wasm memory. The main
  * thread fills it and bumps GENERATION; each worker wakes on that, runs its element range, and
- * decrements PENDING. After the fixed words, each worker k (1-based) reports where it is, in
- * words `workers + 2 * (k - 1)`: its phase and the generation it last took, so that a step that
- * times out can say what the late worker was doing. worker-source.ts reads the same offsets (it
- * is a string: keep in sync).
+ * decrements PENDING. After the fixed words, each worker k (1-based) has STATUS_WORDS words from
+ * `statusWord(k)`: its phase, the generation it last took, and its heartbeat, a count it bumps
+ * whenever it wakes. A caller blocked in a synchronous step cannot receive a worker's exit event,
+ * so the heartbeat is how it tells a dead worker from a slow one (as a step that times out says
+ * what the late worker was doing). worker-source.ts is a string: it reads the fixed offsets
+ * below (keep in sync) and is handed its own status offset at start.
  */
 export const CONTROL = {
   generation: 0,
@@ -18,15 +20,28 @@ export const CONTROL = {
   workers: 8,
 } as const;
 
+/** Words of one worker's status, from `statusWord(k)`. */
+export const STATUS = {
+  phase: 0,
+  /** The generation the worker last took. */
+  seen: 1,
+  /** Bumped by the worker on each wake-up and around each step: it never stands still for long
+   * in a live worker that has been given a step. */
+  heartbeat: 2,
+  words: 3,
+} as const;
+
 /** A worker's phase, in its first status word. */
 export const PHASE = ['starting', 'awake, waiting for a step', 'asleep, waiting for a step', 'stepping', 'reporting', 'stopped'] as const;
 
 /** The phase of a worker whose loop has ended (an exception, or the pool's stop). */
 export const STOPPED = PHASE.indexOf('stopped');
+/** The phase of a worker running its range: no heartbeat until it ends. */
+export const STEPPING = PHASE.indexOf('stepping');
 
-/** The first of worker `k`'s two status words (k from 1): its phase, then the step it took. */
+/** The first of worker `k`'s status words (k from 1). */
 export function statusWord(k: number): number {
-  return CONTROL.workers + 2 * (k - 1);
+  return CONTROL.workers + STATUS.words * (k - 1);
 }
 
 /** The control block's size in words for `threads` threads (the caller needs no status): it

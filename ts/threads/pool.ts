@@ -5,7 +5,8 @@
  * sees the same operations whichever thread runs it, so results are bit-identical to one thread.
  */
 import { AdadeltaError } from '../errors.js';
-import { CONTROL, controlWords, PHASE, statusWord, STOPPED } from './control.js';
+import { CONTROL, controlWords, PHASE, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
+import { workerExiting } from './release.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
 /** What every thread needs to step its range: the descriptor tables (byte addresses). */
@@ -47,6 +48,12 @@ export function coreCount(): number {
 interface AnyWorker {
   postMessage(message: unknown): void;
   terminate(): unknown;
+  /** Node's workers are EventEmitters. */
+  removeAllListeners?(): void;
+  on?(event: string, cb: (arg: unknown) => void): void;
+  /** Web workers have handler properties. */
+  onmessage?: unknown;
+  onerror?: unknown;
 }
 
 type WorkerThreads = { Worker: new (code: string, options: { eval: true }) => AnyWorker & { on(event: string, cb: (arg: unknown) => void): void; unref(): void } };
@@ -66,6 +73,18 @@ const SPIN = 20_000;
 /** How long a step may wait for its workers before the pool is declared broken. */
 const STEP_TIMEOUT_MS = 60_000;
 
+/**
+ * A worker that was handed a step beats its heart within milliseconds: the step's wake-up
+ * ends its wait, and every 100 ms wait slice beats too. One whose heartbeat stands still this
+ * long while it owes a step is dead: terminated, or killed by a resource limit, which runs none
+ * of its code, so nothing but this silence tells a caller blocked in a synchronous step (its
+ * exit event cannot be delivered until the step returns).
+ */
+const SILENT_DEAD_MS = 1_000;
+/** While it runs its range a worker cannot beat: it may take this many times as long as the
+ * caller took for its own range of the same size (a descheduled thread, a busy machine). */
+const STEPPING_SLACK = 50;
+
 export class WorkerPool {
   readonly #workers: AnyWorker[];
   readonly #control: Int32Array;
@@ -74,14 +93,22 @@ export class WorkerPool {
   /** Between a step's signal and its successful end: a failure then leaves the state torn. */
   #inStep = false;
   #canBlock: boolean;
+  /** Per worker: the heartbeat last seen in this step, and when it last changed (ms). */
+  readonly #heartbeats: Int32Array;
+  readonly #heartbeatAt: Float64Array;
+  /** How long the calling thread took for its own range in this step (ms). */
+  #ownMs = 0;
   /** @internal For tests: a pause between publishing a step and waking the workers. */
   wakeDelayMs = 0;
 
   private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
+    const threads = plan.statsRegions.length;
     this.#workers = workers;
-    this.#control = new Int32Array(memory.buffer, plan.control, controlWords(plan.statsRegions.length));
+    this.#control = new Int32Array(memory.buffer, plan.control, controlWords(threads));
     this.#stalledBelow = new Float32Array(memory.buffer, plan.control + CONTROL.stalledBelow * 4, 1);
     this.#canBlock = canBlock(this.#control);
+    this.#heartbeats = new Int32Array(threads - 1);
+    this.#heartbeatAt = new Float64Array(threads - 1);
   }
 
   /** Starts `threads - 1` workers over `memory` and waits until each has its instance. */
@@ -106,6 +133,8 @@ export class WorkerPool {
             end,
             stats: plan.statsRegions[k],
             index: k,
+            status: statusWord(k),
+            controlWords: controlWords(threads),
             stackSize: 65536,
           };
           // Listed before it is ready, so that a failed start terminates it too; slot k-1 is worker k.
@@ -136,6 +165,12 @@ export class WorkerPool {
     Atomics.store(ctl, CONTROL.withStats, withStats ? 1 : 0);
     this.#stalledBelow[0] = stalledBelow;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
+    // Heartbeats are judged from here: each worker owes a sign of life from now on.
+    const now = performance.now();
+    for (let i = 0; i < this.#heartbeats.length; i++) {
+      this.#heartbeats[i] = Atomics.load(ctl, statusWord(i + 1) + STATUS.heartbeat);
+      this.#heartbeatAt[i] = now;
+    }
     Atomics.add(ctl, CONTROL.generation, 1);
     if (this.wakeDelayMs > 0) for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
     Atomics.notify(ctl, CONTROL.generation);
@@ -160,26 +195,47 @@ export class WorkerPool {
 
   /** The calling thread's own range; if it traps, the pool cannot be trusted any more. */
   #runOwn(runOwn: () => void): void {
+    const started = performance.now();
     try {
       runOwn();
     } catch (e) {
       this.#fail(`the kernel trapped on the calling thread: ${(e as Error).message}`);
     }
+    this.#ownMs = performance.now() - started;
   }
 
-  /** Fails the step if a worker's loop has ended (it will never answer), or if more workers
-   * reported than were asked: a protocol error that would otherwise wait out the timeout. */
+  /** Fails the step if a worker's loop has ended or its heartbeat has stopped (it will never
+   * answer), or if more workers reported than were asked: a protocol error that would
+   * otherwise wait out the timeout. */
   #checkWorkers(): void {
-    if (Atomics.load(this.#control, CONTROL.pending) < 0) this.#fail('a worker reported a step twice');
-    this.#workers.forEach((_, i) => {
-      if (Atomics.load(this.#control, statusWord(i + 1)) === STOPPED) this.#fail(`worker ${i + 1} stopped`);
-    });
+    const ctl = this.#control;
+    if (Atomics.load(ctl, CONTROL.pending) < 0) this.#fail('a worker reported a step twice');
+    const generation = Atomics.load(ctl, CONTROL.generation);
+    const now = performance.now();
+    for (let i = 0; i < this.#heartbeats.length; i++) {
+      const status = statusWord(i + 1);
+      const phase = Atomics.load(ctl, status + STATUS.phase);
+      if (phase === STOPPED) this.#fail(`worker ${i + 1} stopped`);
+      const heartbeat = Atomics.load(ctl, status + STATUS.heartbeat);
+      if (heartbeat !== this.#heartbeats[i]) {
+        this.#heartbeats[i] = heartbeat;
+        this.#heartbeatAt[i] = now;
+        continue;
+      }
+      // Done with this step (it took it and is past its range): it owes nothing.
+      if (Atomics.load(ctl, status + STATUS.seen) === generation && phase !== STEPPING) continue;
+      const allowed = phase === STEPPING ? Math.max(SILENT_DEAD_MS, STEPPING_SLACK * this.#ownMs) : SILENT_DEAD_MS;
+      const silent = now - this.#heartbeatAt[i]!;
+      if (silent > allowed) {
+        this.#fail(`worker ${i + 1} is dead: no heartbeat for ${Math.round(silent)} ms while ${PHASE[phase] ?? phase} (last took step ${Atomics.load(ctl, status + STATUS.seen)} of ${generation})`);
+      }
+    }
   }
 
   #timeOut(): never {
     const generation = Atomics.load(this.#control, CONTROL.generation);
     const late = this.#workers.map((_, i) => {
-      const [phase, seen] = [Atomics.load(this.#control, statusWord(i + 1)), Atomics.load(this.#control, statusWord(i + 1) + 1)];
+      const [phase, seen] = [Atomics.load(this.#control, statusWord(i + 1) + STATUS.phase), Atomics.load(this.#control, statusWord(i + 1) + STATUS.seen)];
       return `worker ${i + 1}: ${PHASE[phase] ?? phase}, last took step ${seen} of ${generation}`;
     });
     this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s (${late.join('; ')})`);
@@ -234,7 +290,20 @@ export class WorkerPool {
     Atomics.store(this.#control, CONTROL.stop, 1);
     Atomics.add(this.#control, CONTROL.generation, 1);
     Atomics.notify(this.#control, CONTROL.generation);
-    for (const w of this.#workers) w.terminate();
+    for (const w of this.#workers) {
+      // A terminated worker stays referenced until its exit event is handled, and our handlers
+      // hold this pool and so the shared memory: drop them first (a no-op 'error' handler keeps
+      // a late error from throwing), then terminate, whose promise settles when the thread is
+      // gone and with it the worker's own hold on the memory.
+      if (w.removeAllListeners) {
+        w.removeAllListeners();
+        w.on?.('error', () => {});
+      } else {
+        w.onmessage = null;
+        w.onerror = null;
+      }
+      workerExiting(w.terminate());
+    }
   }
 
   /** @internal For tests: ends one worker as if it had crashed. */

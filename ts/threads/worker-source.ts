@@ -1,15 +1,21 @@
+import { CONTROL, PHASE, STATUS } from './control.js';
+
+const phase = (name: (typeof PHASE)[number]): number => PHASE.indexOf(name);
+
 /**
  * The worker's code, as a string: started with `eval: true` in Node's worker_threads and from
  * a Blob URL in browsers, so there is no extra file for bundlers to find. It instantiates the
  * threads build over the shared memory, then loops: wait for a new generation, step its element
- * range, report. Offsets are CONTROL's in control.ts.
+ * range, report. Offsets and phases are control.ts's, written into the string.
  */
 export const WORKER_SOURCE = `
 'use strict';
 const SPIN = 20000;
-const GENERATION = 0, PENDING = 1, STOP = 2, FAILED = 3, WITH_STATS = 4, STALLED_BELOW = 5, WORKERS = 8;
-// Phases, as PHASE in control.ts.
-const AWAKE = 1, ASLEEP = 2, STEPPING = 3, REPORTING = 4, STOPPED = 5;
+const GENERATION = ${CONTROL.generation}, PENDING = ${CONTROL.pending}, STOP = ${CONTROL.stop}, FAILED = ${CONTROL.failed};
+const WITH_STATS = ${CONTROL.withStats}, STALLED_BELOW = ${CONTROL.stalledBelow};
+const SEEN = ${STATUS.seen}, HEARTBEAT = ${STATUS.heartbeat};
+const AWAKE = ${phase('awake, waiting for a step')}, ASLEEP = ${phase('asleep, waiting for a step')}, STEPPING = ${phase('stepping')};
+const REPORTING = ${phase('reporting')}, STOPPED = ${phase('stopped')};
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
 let port;
 if (isNode) {
@@ -47,20 +53,20 @@ async function start(init) {
     port.postMessage({ error: String(e && e.stack || e) });
     return;
   }
-  const ctl = new Int32Array(init.memory.buffer, init.control, WORKERS + 2 * init.index);
+  const ctl = new Int32Array(init.memory.buffer, init.control, init.controlWords);
   try {
     loop(exports, ctl, init);
   } finally {
     // When the loop ends by an exception (not by terminate(), which runs no finally), say so
     // where a caller blocked in a step looks: it cannot see this worker's exit event until it
-    // returns to its event loop. A terminated worker is found by the step's 60 s timeout.
-    Atomics.store(ctl, WORKERS + 2 * (init.index - 1), STOPPED);
+    // returns to its event loop. A terminated worker is found by its stopped heartbeat.
+    Atomics.store(ctl, init.status, STOPPED);
     Atomics.notify(ctl, PENDING);
   }
 }
 function loop(x, ctl, init) {
   const bits = new Float32Array(ctl.buffer, init.control + STALLED_BELOW * 4, 1);
-  const status = WORKERS + 2 * (init.index - 1);
+  const status = init.status;
   // Not Atomics.load: the first step may have been signalled already, before this line ran.
   let seen = 0;
   for (;;) {
@@ -74,11 +80,16 @@ function loop(x, ctl, init) {
     // the step, finish it and sleep again before that wake-up arrives. Trusting it stepped the
     // range twice and drove PENDING below zero (the step then waited 60 s). The 100 ms slices
     // are a second line of defence against a wake-up that never comes.
-    while (Atomics.load(ctl, GENERATION) === seen) Atomics.wait(ctl, GENERATION, seen, 100);
+    // Each slice also beats the heart: a caller waiting on this worker sees it alive.
+    while (Atomics.load(ctl, GENERATION) === seen) {
+      Atomics.wait(ctl, GENERATION, seen, 100);
+      Atomics.add(ctl, status + HEARTBEAT, 1);
+    }
     seen = Atomics.load(ctl, GENERATION);
-    Atomics.store(ctl, status + 1, seen);
+    Atomics.store(ctl, status + SEEN, seen);
     if (Atomics.load(ctl, STOP) !== 0) return;
     Atomics.store(ctl, status, STEPPING);
+    Atomics.add(ctl, status + HEARTBEAT, 1);
     try {
       if (Atomics.load(ctl, WITH_STATS) !== 0) {
         x.step_stats(init.tensors, init.nTensors, init.groups, init.nGroups, init.begin, init.end, init.stats, bits[0]);
@@ -89,6 +100,7 @@ function loop(x, ctl, init) {
       Atomics.store(ctl, FAILED, 1);
     }
     Atomics.store(ctl, status, REPORTING);
+    Atomics.add(ctl, status + HEARTBEAT, 1);
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
 }
