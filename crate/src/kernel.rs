@@ -265,4 +265,40 @@ mod tests {
         assert!(down.iter().all(|&x| x != 0.0));
         assert_eq!(up, down.map(|x| -x));
     }
+
+    #[test]
+    fn step_stats_steps_like_step_and_observes_every_element() {
+        use crate::stats::{self, Accumulator, HIST_BINS, STATS_F64};
+        let h = Hyper::from_f64(0.5, 0.9, 1e-6, 0.01, false);
+        let n = 130; // histogram samples at 0, 64 and 128
+        let mut rng = Lcg(11);
+        let p0: Vec<f32> = (0..n).map(|_| rng.range(-2.0, 2.0) as f32).collect();
+        let grad: Vec<f32> = (0..n).map(|_| rng.range(-3.0, 3.0) as f32).collect();
+        let (mut p1, mut sq1, mut acc1) = (p0.clone(), vec![0f32; n], vec![0f32; n]);
+        step(&mut p1, &grad, &mut sq1, &mut acc1, &h);
+        let (mut p2, mut sq2, mut acc2) = (p0.clone(), vec![0f32; n], vec![0f32; n]);
+        let (mut words, mut hist) = (vec![0f64; STATS_F64], Box::new([0u32; HIST_BINS]));
+        let mut acc = Accumulator { words: &mut words, hist: &mut hist, stalled_below: 1e-3 };
+        acc.reset();
+        step_stats(&mut p2, &grad, &mut sq2, &mut acc2, &h, &mut acc);
+        assert_eq!((&p1, &sq1, &acc1), (&p2, &sq2, &acc2));
+        // From zero state the rate is lr * sqrt(eps / ((1 - rho) g'^2 + eps)), g' = g + wd * p.
+        let rates: Vec<f64> = (0..n)
+            .map(|i| {
+                let g = grad[i] as f64 + h.weight_decay as f64 * p0[i] as f64;
+                h.lr as f64 * (h.eps as f64 / (h.one_minus_rho as f64 * g * g + h.eps as f64)).sqrt()
+            })
+            .collect();
+        let near = |a: f64, e: f64| (a - e).abs() <= 1e-5 * e.abs();
+        let (min, max) = rates.iter().fold((f64::INFINITY, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        assert!(near(words[stats::MIN_RATE], min) && near(words[stats::MAX_RATE], max), "rates {:?} vs {min} {max}", &words[3..5]);
+        assert_eq!(words[stats::COUNT], n as f64);
+        assert_eq!(words[stats::STALLED], rates.iter().filter(|&&r| r < 1e-3).count() as f64);
+        let update_sq: f64 = (0..n).map(|i| ((p0[i] - p2[i]) as f64).powi(2)).sum();
+        let param_sq: f64 = p0.iter().map(|&x| (x as f64).powi(2)).sum();
+        // p0 - p2 is the update only up to p's rounding (updates here are ~1e-3 of p).
+        assert!((words[stats::SUM_UPDATE_SQ] - update_sq).abs() <= 1e-3 * update_sq && near(words[stats::SUM_PARAM_SQ], param_sq));
+        assert_eq!(hist.iter().sum::<u32>(), 3);
+        assert!(words[stats::STALLED] > 0.0 && words[stats::STALLED] < n as f64, "the threshold splits the elements");
+    }
 }
