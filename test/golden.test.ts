@@ -1,9 +1,9 @@
-/** Every case of the PyTorch golden vectors, through the public API, for both builds. */
+/** Every case of the PyTorch golden vectors (both files), through the public API, for both builds. */
 import { describe, expect, it } from 'vitest';
 import { Adadelta } from '../dist/index.js';
-import { continueGolden, loadGolden } from './helpers/golden.js';
+import { continueGolden, loadAllGolden } from './helpers/golden.js';
 
-const cases = loadGolden();
+const cases = loadAllGolden();
 
 describe.each(['simd', 'plain'] as const)('torch golden vectors, %s build', (build) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

@@ -1,6 +1,9 @@
 /**
  * Fuzzing loadState with fast-check: every malformed input must end in an AdadeltaError (never
- * another exception type, a crash or a hang) and leave the optimizer byte-for-byte unchanged.
+ * another exception type, a crash or a hang) that says why, and leave the optimizer
+ * byte-for-byte unchanged. "Why" is checked, not only the type: a file with several faults is
+ * rejected for one of them, so a check that stopped working (a header length past the end of the
+ * file accepted, say) would otherwise hide behind a later one that still rejects the file.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +46,21 @@ function expectUnchanged(): void {
   if (!sameBytes(opt.saveState(), before)) throw new Error('a rejected load changed the optimizer state');
 }
 
-/** Loading must throw AdadeltaError and change nothing. */
-function mustReject(bytes: Uint8Array): void {
+/**
+ * Why a file must be rejected: the AdadeltaError's `field` ('safetensors' for the container,
+ * 'checkpoint' for its Adadelta contents, `checkpoint.param_groups[g].<name>` for a
+ * hyperparameter) and what its message must say.
+ */
+interface Why {
+  field: string | RegExp;
+  message: RegExp;
+}
+
+/** Any reason the file format or its contents give; for inputs with no single fault. */
+const ANY_REASON: Why = { field: /^(safetensors|checkpoint)(\.|$)/, message: /./ };
+
+/** Loading must throw AdadeltaError for the reason given, and change nothing. */
+function mustReject(bytes: Uint8Array, why: Why): void {
   cases++;
   let error: unknown;
   try {
@@ -52,11 +68,22 @@ function mustReject(bytes: Uint8Array): void {
   } catch (e) {
     error = e;
   }
+  const file = () => Buffer.from(bytes).toString('hex').slice(0, 400);
   if (!(error instanceof AdadeltaError)) {
-    throw new Error(`expected AdadeltaError, got ${error === undefined ? 'success' : String(error)} for ${Buffer.from(bytes).toString('hex').slice(0, 400)}`);
+    throw new Error(`expected AdadeltaError, got ${error === undefined ? 'success' : String(error)} for ${file()}`);
+  }
+  const fieldOk = typeof why.field === 'string' ? error.field === why.field : why.field.test(error.field ?? '');
+  if (!fieldOk || !why.message.test(error.message)) {
+    throw new Error(`rejected for the wrong reason: expected field ${String(why.field)} and a message matching ${why.message}, got "${error.message}" (field ${error.field}) for ${file()}`);
   }
   expectUnchanged();
 }
+
+/** The container's reasons, as the codec words them. */
+const headerLengthPastEnd: Why = { field: 'safetensors', message: /^safetensors: header length field at offset 0 is \d+, (past the end of the \d+-byte file|over the 100000000-byte limit)/ };
+const tensorWhy = (name: string, message: RegExp): Why => ({ field: 'safetensors', message: new RegExp(`tensor ${escape(JSON.stringify(name))}: ${message.source}`) });
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const hyperWhy = (group: number, name: string): Why => ({ field: `checkpoint.param_groups[${group}].${name}`, message: /must be|got/ });
 
 /** The valid file's header with `edit` applied, re-serialized around the same data. */
 function withHeader(edit: (header: Record<string, any>) => unknown): Uint8Array {
@@ -69,7 +96,7 @@ const tensorNames = () => Object.keys(splitFile(valid).header).filter((k) => k !
 
 describe('loadState fuzz', () => {
   it('random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => mustReject(bytes)), { numRuns: 5000 });
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => mustReject(bytes, ANY_REASON)), { numRuns: 5000 });
   });
 
   it('random bytes after a plausible header length and "{"', () => {
@@ -79,7 +106,7 @@ describe('loadState fuzz', () => {
         new DataView(bytes.buffer).setBigUint64(0, BigInt(length), true);
         bytes[8] = 0x7b;
         bytes.set(rest, 9);
-        mustReject(bytes);
+        mustReject(bytes, ANY_REASON);
       }),
       { numRuns: 1000 },
     );
@@ -87,7 +114,18 @@ describe('loadState fuzz', () => {
 
   it('every truncation of a valid file', () => {
     expect(valid.length).toBeGreaterThan(500);
-    for (let n = 0; n < valid.length; n++) mustReject(valid.slice(0, n));
+    const headerEnd = 8 + Number(new DataView(valid.buffer).getBigUint64(0, true));
+    for (let n = 0; n < valid.length; n++) {
+      // Cut in the length field, in the header (its length now points past the end), or in
+      // the data (the last tensors' offsets now run past the end).
+      const why: Why =
+        n < 8
+          ? { field: 'safetensors', message: new RegExp(`file is ${n} bytes, shorter than the 8-byte header length field`) }
+          : n < headerEnd
+            ? headerLengthPastEnd
+            : { field: 'safetensors', message: /data_offsets \[\d+, \d+\] run past the end of the \d+-byte data section/ };
+      mustReject(valid.slice(0, n), why);
+    }
   });
 
   it('a valid file with bytes appended', () => {
@@ -96,7 +134,8 @@ describe('loadState fuzz', () => {
         const bytes = new Uint8Array(valid.length + extra.length);
         bytes.set(valid);
         bytes.set(extra, valid.length);
-        mustReject(bytes);
+        const dataLength = valid.length - 8 - Number(new DataView(valid.buffer).getBigUint64(0, true));
+        mustReject(bytes, { field: 'safetensors', message: new RegExp(`the tensors cover data offsets \\[0, ${dataLength}\\], but the data section .* is ${dataLength + extra.length} bytes`) });
       }),
       { numRuns: 300 },
     );
@@ -114,6 +153,7 @@ describe('loadState fuzz', () => {
           opt.loadState(bytes);
         } catch (e) {
           if (!(e instanceof AdadeltaError)) throw e;
+          expect(e.field).toMatch(ANY_REASON.field);
           expectUnchanged();
           return;
         }
@@ -140,23 +180,37 @@ describe('loadState fuzz', () => {
       fc.property(fc.bigInt({ min: BigInt(valid.length - 7), max: 2n ** 64n - 1n }), (length) => {
         const bytes = valid.slice();
         new DataView(bytes.buffer).setBigUint64(0, length, true);
-        mustReject(bytes);
+        mustReject(bytes, headerLengthPastEnd);
       }),
       { numRuns: 700 },
     );
     for (const length of [2n ** 53n, 2n ** 53n + 1n, 2n ** 53n - 1n, 2n ** 32n, 2n ** 64n - 1n, 100_000_001n]) {
       const bytes = valid.slice();
       new DataView(bytes.buffer).setBigUint64(0, length, true);
-      mustReject(bytes);
+      mustReject(bytes, headerLengthPastEnd);
     }
+    // Just past the end: one byte more than the file holds.
+    const bytes = valid.slice();
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(valid.length - 7), true);
+    mustReject(bytes, { field: 'safetensors', message: new RegExp(`is ${valid.length - 7}, past the end of the ${valid.length}-byte file \\(at most ${valid.length - 8}\\)`) });
   });
 
   it('header length pointing short of the real header', () => {
     const real = Number(new DataView(valid.buffer).getBigUint64(0, true));
+    // The header is JSON, then spaces up to an 8-byte boundary.
+    const json = splitFile(valid).text.trimEnd().length;
     for (let length = 0; length < real; length++) {
       const bytes = valid.slice();
       new DataView(bytes.buffer).setBigUint64(0, BigInt(length), true);
-      mustReject(bytes);
+      // A prefix of the JSON is never a whole object; cutting only padding leaves the padding
+      // in front of the data, which the tensors then do not cover.
+      const message =
+        length < 2
+          ? /the smallest header, \{\}, is 2 bytes/
+          : length < json
+            ? new RegExp(`header \\(bytes 8\\.\\.${8 + length}\\) is not valid JSON`)
+            : new RegExp(`the tensors cover data offsets \\[0, \\d+\\], but the data section \\(from file offset ${8 + length}\\) is`);
+      mustReject(bytes, { field: 'safetensors', message });
     }
   });
 
@@ -164,7 +218,7 @@ describe('loadState fuzz', () => {
     const dtypes = ['F16', 'F64', 'I32', 'BF16', 'I64', 'U8', 'BOOL', 'F8_E4M3', 'f32', 'F32 ', '', 'float32'];
     fc.assert(
       fc.property(fc.constantFrom(...tensorNames()), fc.constantFrom(...dtypes), (name, dtype) => {
-        mustReject(withHeader((h) => void (h[name].dtype = dtype)));
+        mustReject(withHeader((h) => void (h[name].dtype = dtype)), tensorWhy(name, /(dtype \w+ is not supported|unknown dtype|dtype must be)/));
       }),
       { numRuns: 500 },
     );
@@ -179,6 +233,7 @@ describe('loadState fuzz', () => {
             if (shape.length === 0 || addDim) shape.push(shape.length === 0 ? 1 + delta : 1 + Math.abs(delta));
             else shape[0] = shape[0]! + delta;
           }),
+          tensorWhy(name, /shape \[[\d, ]*\] of F32 needs \d+ bytes, but data_offsets \[\d+, \d+\] hold \d+/),
         );
       }),
       { numRuns: 800 },
@@ -190,7 +245,8 @@ describe('loadState fuzz', () => {
     fc.assert(
       fc.property(notObject, fc.nat({ max: 7 }), (value, padding) => {
         const text = JSON.stringify(value) + ' '.repeat(padding);
-        mustReject(buildFile(text.length < 2 ? `${text}  ` : text, splitFile(valid).data));
+        // None of these starts with '{', which the reference reader requires first.
+        mustReject(buildFile(text.length < 2 ? `${text}  ` : text, splitFile(valid).data), { field: 'safetensors', message: /header at offset 8 must start with '\{'/ });
       }),
       { numRuns: 1000 },
     );
@@ -204,6 +260,7 @@ describe('loadState fuzz', () => {
             if (name !== 'group') h[name] = value;
             else h.__metadata__.param_groups = JSON.stringify([value, JSON.parse(h.__metadata__.param_groups)[1]]);
           }),
+          name === 'group' ? { field: 'checkpoint', message: /param_groups\[0\] must be an object/ } : tensorWhy(name, /must be an object \{ dtype, shape, data_offsets \}/),
         );
       }),
       { numRuns: 500 },
@@ -230,10 +287,10 @@ describe('loadState fuzz', () => {
           groups[1][where] = marker;
           header.__metadata__.param_groups = JSON.stringify(groups).replace(String(marker), number);
           text = JSON.stringify(header);
-          mustReject(buildFile(text, data));
+          mustReject(buildFile(text, data), hyperWhy(1, where));
           return;
         }
-        mustReject(buildFile(text.replace(String(marker), number), data));
+        mustReject(buildFile(text.replace(String(marker), number), data), tensorWhy(name, where === 'shape' ? /shape/ : /data_offsets/));
       }),
       { numRuns: 1000 },
     );
@@ -245,6 +302,18 @@ describe('loadState fuzz', () => {
       fc.property(fc.constantFrom('lr', 'rho', 'eps', 'weight_decay', 'maximize', 'offset', 'shape'), bad, (where, word) => {
         // true is a valid maximize; the string "true" is not.
         const value: string = where === 'maximize' && word === 'true' ? '"true"' : word;
+        // A bare NaN or Infinity is not JSON: in a tensor entry the header fails to parse, in a
+        // param group the param_groups string does. Anything else parses and is refused by name.
+        const bare = value === 'NaN' || value === 'Infinity';
+        const name = where === 'offset' ? 'state.0.step' : 'state.0.square_avg';
+        const why: Why =
+          where === 'offset' || where === 'shape'
+            ? bare
+              ? { field: 'safetensors', message: /header \(bytes 8\.\.\d+\) is not valid JSON/ }
+              : tensorWhy(name, where === 'offset' ? /data_offsets must be \[begin, end\]/ : /shape must be a list/)
+            : bare
+              ? { field: 'checkpoint', message: /__metadata__\.param_groups is not valid JSON/ }
+              : hyperWhy(0, where);
         mustReject(
           withHeader((h) => {
             const marker = '"@MARKER@"';
@@ -258,6 +327,7 @@ describe('loadState fuzz', () => {
             }
             return JSON.stringify(h).replace(marker, value);
           }),
+          why,
         );
       }),
       { numRuns: 500 },
@@ -271,7 +341,7 @@ describe('loadState fuzz', () => {
         const { header } = splitFile(valid);
         const headerEnd = 8 + Number(new DataView(valid.buffer).getBigUint64(0, true));
         new DataView(bytes.buffer).setFloat32(headerEnd + header[`state.${i}.step`].data_offsets[0], step, true);
-        mustReject(bytes);
+        mustReject(bytes, { field: 'checkpoint', message: new RegExp(`tensor state\\.${i}\\.step is .*; a step count is a finite non-negative whole number`) });
       }),
       { numRuns: 500 },
     );

@@ -197,6 +197,26 @@ describe('loadState accepts what torch may write', () => {
     opt.dispose();
   });
 
+  it("starts a param absent from the file at the optimizer's initialAccDelta, as creation does", async () => {
+    const make = () => Adadelta.create([{ params: [5, 3] }, { params: [7] }], { initialAccDelta: 0.25 });
+    const opt = await make();
+    train(opt, 0, 3);
+    opt.loadState(torchCheckpoint([torchGroup([0, 1]), torchGroup([2])], { 0: fresh(5), 2: fresh(7) }));
+    expect(opt.state(1)).toEqual({ step: 0, squareAvg: new Float32Array(3), accDelta: new Float32Array(3).fill(0.25) });
+    // The same as a never-stepped optimizer's param 1, and it steps the same from there.
+    const untouched = await make();
+    expect(opt.state(1)).toEqual(untouched.state(1));
+    for (const o of [opt, untouched]) {
+      o.params[1]!.data.fill(0.5);
+      o.params[1]!.grad.fill(-2);
+      o.step();
+    }
+    expect(opt.params[1]!.data).toEqual(untouched.params[1]!.data);
+    expect(opt.params[1]!.data[0]).not.toBe(0.5);
+    opt.dispose();
+    untouched.dispose();
+  });
+
   it('maps shaped torch state (a [2, 3] weight) onto a flat param of 6 elements', async () => {
     const opt = await Adadelta.create([6]);
     const { header, data } = splitFile(torchCheckpoint([torchGroup([0])], { 0: fresh(6) }));

@@ -1,7 +1,7 @@
 /** threads: a worker pool over one shared memory gives the same bits as one thread. */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 
 const KILL_WORKER = Symbol.for('adadelta-wasm.killWorker');
@@ -25,6 +25,11 @@ let seed = 99;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
 
 const f = Math.fround;
+
+/** The rule README's Threads section states for threads: 'auto': the cores, but no more threads
+ * than there are 65,536-element shares (at least one). */
+const AUTO_SHARE = 65_536;
+const autoThreads = (total: number, cores: number) => Math.max(1, Math.min(cores, Math.ceil(total / AUTO_SHARE)));
 
 describe('threads', () => {
   it('is bit-identical to one thread, across groups, ragged lengths, stats and stepAsync', async () => {
@@ -123,14 +128,51 @@ describe('threads', () => {
     }
   });
 
-  it("'auto' uses the cores, and tiny optimizers use no more threads than they have work for", async () => {
-    const cores = (await import('node:os')).availableParallelism();
-    const auto = await Adadelta.create([1e5], { threads: 'auto' });
-    expect(auto.threads).toBe(Math.min(cores, 256));
-    auto.dispose();
+  it("'auto' uses the cores, but no more threads than 65,536-element shares (faked 2 and 8 cores)", async () => {
+    const os = (await import('node:os')).default;
+    for (const cores of [2, 8]) {
+      const spy = vi.spyOn(os, 'availableParallelism').mockReturnValue(cores);
+      try {
+        for (const total of [5, AUTO_SHARE, AUTO_SHARE + 1, 1e5, 3 * AUTO_SHARE + 1, 9 * AUTO_SHARE]) {
+          const auto = await Adadelta.create([total], { threads: 'auto' });
+          expect(auto.threads, `${total} elements, ${cores} cores`).toBe(autoThreads(total, cores));
+          auto.dispose();
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    // Not vacuous: the rule gives different counts for the two machines.
+    expect(autoThreads(9 * AUTO_SHARE, 8)).toBe(8);
+    expect(autoThreads(9 * AUTO_SHARE, 2)).toBe(2);
     const tiny = await Adadelta.create([5], { threads: 4 });
     expect(tiny.threads).toBe(1);
     tiny.dispose();
+  });
+
+  it("'auto' counts the cores on Node before 20.16 (no process.getBuiltinModule), faked 2 and 8", () => {
+    // A child process, because the count is read once per process there. It runs as Node 20.0
+    // does: no getBuiltinModule, no navigator; only the diagnostic report lists the CPUs.
+    for (const cores of [2, 8]) {
+      const script = `
+        delete process.getBuiltinModule;
+        delete globalThis.navigator;
+        const getReport = process.report.getReport.bind(process.report);
+        process.report.getReport = () => { const r = getReport(); r.header.cpus = r.header.cpus.slice(0, 1).concat(Array(${cores} - 1).fill(r.header.cpus[0])); return r; };
+        const { Adadelta } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+        const opt = await Adadelta.create([${9 * AUTO_SHARE}], { threads: 'auto' });
+        opt.params[0].grad.fill(1);
+        opt.step();
+        console.log(JSON.stringify({ threads: opt.threads, p: opt.params[0].data[${9 * AUTO_SHARE - 1}] }));
+        opt.dispose();
+      `;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.status, run.stderr).toBe(0);
+      const out = JSON.parse(run.stdout) as { threads: number; p: number };
+      expect(out.threads).toBe(cores);
+      // The last range, a worker's, stepped.
+      expect(out.p).toBeLessThan(0);
+    }
   });
 
   it('falls back to one thread without SharedArrayBuffer, or with the plain build', async () => {

@@ -59,11 +59,12 @@ function rng(seed: number): () => number {
   };
 }
 
-// Two groups, both with non-default hyperparameters; sizes cover SIMD lanes and a tail.
+// Two groups, both with non-default hyperparameters, the second maximizing with weight decay
+// (torch negates the gradient, then adds the decay); sizes cover SIMD lanes and a tail.
 const SIZES = [[1000, 7], [33]];
 const HYPER = [
   { lr: 0.7, rho: 0.93, eps: 1e-6, weightDecay: 0.01, maximize: false },
-  { lr: 1.3, rho: 0.8, eps: 1e-5, weightDecay: 0, maximize: true },
+  { lr: 1.3, rho: 0.8, eps: 1e-5, weightDecay: 0.05, maximize: true },
 ];
 const TORCH_HYPER = HYPER.map((h) => ({ lr: h.lr, rho: h.rho, eps: h.eps, weight_decay: h.weightDecay, maximize: h.maximize }));
 const r = rng(7);

@@ -165,7 +165,9 @@ mod tests {
                 }
             }
             for i in 0..n {
-                let close = |a: f32, e: f64| ((a as f64) - e).abs() <= 1e-5 + 1e-4 * e.abs();
+                // The contract's tolerance (API.md), no looser: 30 steps of float32 rounding,
+                // one-root shortcut included, stay well inside it.
+                let close = |a: f32, e: f64| ((a as f64) - e).abs() <= 1e-6 + 1e-5 * e.abs();
                 assert!(close(p[i], p64[i]), "case {case}: p {} vs {}", p[i], p64[i]);
                 assert!(close(sq[i], sq64[i]), "case {case}: sq {} vs {}", sq[i], sq64[i]);
                 assert!(close(acc[i], acc64[i]), "case {case}: acc {} vs {}", acc[i], acc64[i]);
@@ -227,21 +229,76 @@ mod tests {
 
     #[test]
     fn maximize_is_the_mirror_image() {
-        let a = Hyper::from_f64(0.5, 0.8, 1e-4, 0.01, false);
-        let b = Hyper { maximize: true, ..a };
-        let (mut p1, mut s1, mut a1) = ([0.3f32], [0f32], [0f32]);
-        let (mut p2, mut s2, mut a2) = ([0.3f32], [0f32], [0f32]);
-        for g in [0.5f32, -1.0, 2.0] {
-            step(&mut p1, &[g], &mut s1, &mut a1, &a);
-            // maximize negates the gradient; weight decay then pulls the other way, so compare
-            // against minimizing -g only when weight decay is zero.
-            step(&mut p2, &[g], &mut s2, &mut a2, &Hyper { weight_decay: 0.0, ..b });
+        // torch negates the gradient first and adds weight decay after, so maximizing with g is
+        // minimizing with -g, bit for bit, weight decay included.
+        let decay = Hyper::from_f64(0.5, 0.8, 1e-4, 0.05, false);
+        let run = |h: &Hyper, sign: f32| {
+            let (mut p, mut s, mut a) = ([0.3f32, -1.5, 2.0, 0.0, 7.0], [0f32; 5], [0f32; 5]);
+            for g in [0.5f32, -1.0, 2.0, 0.25] {
+                let grad = [g, -g, 3.0 * g, g, 0.0].map(|x| sign * x);
+                step(&mut p, &grad, &mut s, &mut a, h);
+            }
+            (p, s, a)
+        };
+        let maximized = run(&Hyper { maximize: true, ..decay }, 1.0);
+        assert_eq!(maximized, run(&decay, -1.0));
+        // Not vacuous: the decay term changed every param that is not zero, and maximizing
+        // walked a different path than minimizing (but for param 4: zero gradient, decay only).
+        let without_decay = run(&Hyper { maximize: true, weight_decay: 0.0, ..decay }, 1.0);
+        for i in [0, 1, 2, 4] {
+            assert_ne!(maximized.0[i], without_decay.0[i], "param {i}: weight decay had no effect");
         }
-        let (mut p3, mut s3, mut a3) = ([0.3f32], [0f32], [0f32]);
-        for g in [0.5f32, -1.0, 2.0] {
-            step(&mut p3, &[-g], &mut s3, &mut a3, &Hyper { weight_decay: 0.0, ..a });
+        let minimized = run(&decay, 1.0);
+        for i in 0..4 {
+            assert_ne!(maximized.0[i], minimized.0[i], "param {i}");
         }
-        assert_eq!((p2, s2, a2), (p3, s3, a3));
-        assert_ne!(p1, p2);
+        // Without decay, from p = 0, the two directions are exact negatives.
+        let plain = Hyper { weight_decay: 0.0, ..decay };
+        let from_zero = |h: &Hyper| {
+            let (mut p, mut s, mut a) = ([0f32; 3], [0f32; 3], [0f32; 3]);
+            for g in [0.5f32, -1.0, 2.0] {
+                step(&mut p, &[g, -2.0 * g, 1e-3], &mut s, &mut a, h);
+            }
+            p
+        };
+        let (down, up) = (from_zero(&plain), from_zero(&Hyper { maximize: true, ..plain }));
+        assert!(down.iter().all(|&x| x != 0.0));
+        assert_eq!(up, down.map(|x| -x));
+    }
+
+    #[test]
+    fn step_stats_steps_like_step_and_observes_every_element() {
+        use crate::stats::{self, Accumulator, HIST_BINS, STATS_F64};
+        let h = Hyper::from_f64(0.5, 0.9, 1e-6, 0.01, false);
+        let n = 130; // histogram samples at 0, 64 and 128
+        let mut rng = Lcg(11);
+        let p0: Vec<f32> = (0..n).map(|_| rng.range(-2.0, 2.0) as f32).collect();
+        let grad: Vec<f32> = (0..n).map(|_| rng.range(-3.0, 3.0) as f32).collect();
+        let (mut p1, mut sq1, mut acc1) = (p0.clone(), vec![0f32; n], vec![0f32; n]);
+        step(&mut p1, &grad, &mut sq1, &mut acc1, &h);
+        let (mut p2, mut sq2, mut acc2) = (p0.clone(), vec![0f32; n], vec![0f32; n]);
+        let (mut words, mut hist) = (vec![0f64; STATS_F64], Box::new([0u32; HIST_BINS]));
+        let mut acc = Accumulator { words: &mut words, hist: &mut hist, stalled_below: 1e-3 };
+        acc.reset();
+        step_stats(&mut p2, &grad, &mut sq2, &mut acc2, &h, &mut acc);
+        assert_eq!((&p1, &sq1, &acc1), (&p2, &sq2, &acc2));
+        // From zero state the rate is lr * sqrt(eps / ((1 - rho) g'^2 + eps)), g' = g + wd * p.
+        let rates: Vec<f64> = (0..n)
+            .map(|i| {
+                let g = grad[i] as f64 + h.weight_decay as f64 * p0[i] as f64;
+                h.lr as f64 * (h.eps as f64 / (h.one_minus_rho as f64 * g * g + h.eps as f64)).sqrt()
+            })
+            .collect();
+        let near = |a: f64, e: f64| (a - e).abs() <= 1e-5 * e.abs();
+        let (min, max) = rates.iter().fold((f64::INFINITY, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        assert!(near(words[stats::MIN_RATE], min) && near(words[stats::MAX_RATE], max), "rates {:?} vs {min} {max}", &words[3..5]);
+        assert_eq!(words[stats::COUNT], n as f64);
+        assert_eq!(words[stats::STALLED], rates.iter().filter(|&&r| r < 1e-3).count() as f64);
+        let update_sq: f64 = (0..n).map(|i| ((p0[i] - p2[i]) as f64).powi(2)).sum();
+        let param_sq: f64 = p0.iter().map(|&x| (x as f64).powi(2)).sum();
+        // p0 - p2 is the update only up to p's rounding (updates here are ~1e-3 of p).
+        assert!((words[stats::SUM_UPDATE_SQ] - update_sq).abs() <= 1e-3 * update_sq && near(words[stats::SUM_PARAM_SQ], param_sq));
+        assert_eq!(hist.iter().sum::<u32>(), 3);
+        assert!(words[stats::STALLED] > 0.0 && words[stats::STALLED] < n as f64, "the threshold splits the elements");
     }
 }

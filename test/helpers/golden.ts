@@ -1,4 +1,7 @@
-/** Reads the PyTorch golden vectors committed in test/golden (a copy of shared/golden). */
+/**
+ * Reads the PyTorch golden vectors committed in test/golden: torch-adadelta.json (a copy of
+ * shared/golden) and torch-adadelta-maximize-decay.json (test/interop/golden_cases.py).
+ */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { Adadelta } from '../../dist/index.js';
@@ -36,8 +39,11 @@ export function f32FromBase64(b64: string): Float32Array {
   return out;
 }
 
-export function loadGolden(): GoldenCase[] {
-  const raw = JSON.parse(readFileSync(new URL('../golden/torch-adadelta.json', import.meta.url), 'utf8'));
+/** The shared golden file, and the cases this repo adds: maximize with weight decay. */
+export const GOLDEN_FILES = ['torch-adadelta.json', 'torch-adadelta-maximize-decay.json'] as const;
+
+export function loadGolden(file: (typeof GOLDEN_FILES)[number] = GOLDEN_FILES[0]): GoldenCase[] {
+  const raw = JSON.parse(readFileSync(new URL(`../golden/${file}`, import.meta.url), 'utf8'));
   return raw.cases.map((c: any) => ({
     ...c,
     params0: c.params0.map(f32FromBase64),
@@ -49,6 +55,11 @@ export function loadGolden(): GoldenCase[] {
       acc_delta: e.acc_delta.map(f32FromBase64),
     })),
   }));
+}
+
+/** Every case of every golden file. */
+export function loadAllGolden(): GoldenCase[] {
+  return GOLDEN_FILES.flatMap((file) => loadGolden(file));
 }
 
 /** The contract's tolerance: |a - e| <= 1e-6 + 1e-5 |e|, element by element. Returns the first miss. */

@@ -37,11 +37,22 @@ export function threadsUnavailable(): string | undefined {
   return undefined;
 }
 
+/** The CPU count in Node's diagnostic report, read once: for Node before 20.16 (see coreCount). */
+let reportedCpus: number | undefined;
+
 /** The number of cores: `threads: 'auto'`. */
 export function coreCount(): number {
-  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (id: string) => unknown } };
+  const g = globalThis as {
+    navigator?: { hardwareConcurrency?: number };
+    process?: { getBuiltinModule?: (id: string) => unknown; report?: { getReport?: () => { header?: { cpus?: unknown[] } } } };
+  };
   const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
   if (os) return os.availableParallelism?.() ?? os.cpus().length;
+  // Node 20.0-20.15 has neither getBuiltinModule nor navigator, and node:os only through an
+  // import that settles after create() has sized its threads; its diagnostic report lists the
+  // CPUs synchronously (about 30 ms, so once).
+  reportedCpus ??= g.process?.report?.getReport?.().header?.cpus?.length;
+  if (reportedCpus) return reportedCpus;
   return Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
 }
 
