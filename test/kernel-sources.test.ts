@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 import { fileUrl } from '../ts/wasm/bundled-slim.js';
 
@@ -60,6 +60,24 @@ describe('the wasm option', () => {
     expect(opt.threads).toBe(2);
     opt.dispose();
     expect(await trained({ threads: 2, wasm: { threads } })).toEqual(expected);
+  });
+
+  it('compiles a given source once: the same Response, promise or URL serves every create()', async () => {
+    const expected = await trained();
+    const served = Promise.resolve(new Response(wasmBytes('simd'), { headers: { 'content-type': 'application/wasm' } }));
+    const defaults = { wasm: { simd: served } };
+    // A Response's body can be read once: a second compilation would fail with "body used".
+    expect(await trained(defaults)).toEqual(expected);
+    expect(await trained(defaults)).toEqual(expected);
+    const compile = vi.spyOn(WebAssembly, 'compile');
+    try {
+      const url = wasmFile('simd').href;
+      await trained({ wasm: { simd: url } });
+      await trained({ wasm: { simd: url } });
+      expect(compile).toHaveBeenCalledTimes(1);
+    } finally {
+      compile.mockRestore();
+    }
   });
 
   it('lets createSync run from a given module, with no prepare()', () => {

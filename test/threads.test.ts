@@ -175,6 +175,42 @@ describe('threads', () => {
     }
   });
 
+  it('a pause of the whole process (SIGSTOP, a frozen container) does not make a live worker look dead', async () => {
+    // Steps of 1e7 params back to back, so that each pause most likely lands inside a step,
+    // with the worker running its range (where it cannot beat) and the caller waiting. On
+    // resume the wall clock has jumped 1.5 s: silence must be counted in the caller's own
+    // checks, not in wall-clock time, or the step fails and the state is marked incomplete.
+    const script = `
+      const { Adadelta } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const opt = await Adadelta.create([10_000_000], { threads: 2 });
+      opt.params[0].grad.fill(1);
+      console.log('ready');
+      const until = Date.now() + 7000;
+      let steps = 0;
+      while (Date.now() < until) { opt.step(); steps++; }
+      console.log(JSON.stringify({ threads: opt.threads, steps, ok: opt.state(0).step === steps }));
+      opt.dispose();
+    `;
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    while (!stdout.includes('ready') && child.exitCode === null) await sleep(20);
+    for (let pause = 0; pause < 2; pause++) {
+      await sleep(400);
+      child.kill('SIGSTOP');
+      await sleep(1500);
+      child.kill('SIGCONT');
+    }
+    const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout.split('\n')[1]!) as { threads: number; steps: number; ok: boolean };
+    expect(result).toEqual({ threads: 2, steps: expect.any(Number), ok: true });
+  });
+
   it('falls back to one thread without SharedArrayBuffer, or with the plain build', async () => {
     const saved = globalThis.SharedArrayBuffer;
     // As on a browser page that is not cross-origin isolated.

@@ -92,6 +92,12 @@ const STEP_TIMEOUT_MS = 60_000;
  * exit event cannot be delivered until the step returns).
  */
 const SILENT_DEAD_MS = 1_000;
+/**
+ * Silence is counted in the caller's own checks, each gap at most this long (the checks come
+ * every 100 ms wait slice at the most): a pause of the whole process (a suspended job, a
+ * frozen container or VM) makes the clock jump, and must not make a live worker look dead.
+ */
+const CHECK_GAP_MAX_MS = 150;
 /** While it runs its range a worker cannot beat: it may take this many times as long as the
  * caller took for its own range of the same size (a descheduled thread, a busy machine). */
 const STEPPING_SLACK = 50;
@@ -104,9 +110,12 @@ export class WorkerPool {
   /** Between a step's signal and its successful end: a failure then leaves the state torn. */
   #inStep = false;
   #canBlock: boolean;
-  /** Per worker: the heartbeat last seen in this step, and when it last changed (ms). */
+  /** Per worker: the heartbeat last seen in this step, and the silence since it changed (ms,
+   * summed over this thread's checks, each gap capped at CHECK_GAP_MAX_MS). */
   readonly #heartbeats: Int32Array;
-  readonly #heartbeatAt: Float64Array;
+  readonly #silentMs: Float64Array;
+  /** When this thread last looked at the heartbeats. */
+  #checkedAt = 0;
   /** How long the calling thread took for its own range in this step (ms). */
   #ownMs = 0;
   /** @internal For tests: a pause between publishing a step and waking the workers. */
@@ -119,7 +128,7 @@ export class WorkerPool {
     this.#stalledBelow = new Float32Array(memory.buffer, plan.control + CONTROL.stalledBelow * 4, 1);
     this.#canBlock = canBlock(this.#control);
     this.#heartbeats = new Int32Array(threads - 1);
-    this.#heartbeatAt = new Float64Array(threads - 1);
+    this.#silentMs = new Float64Array(threads - 1);
   }
 
   /** Starts `threads - 1` workers over `memory` and waits until each has its instance. */
@@ -177,10 +186,10 @@ export class WorkerPool {
     this.#stalledBelow[0] = stalledBelow;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
     // Heartbeats are judged from here: each worker owes a sign of life from now on.
-    const now = performance.now();
+    this.#checkedAt = performance.now();
     for (let i = 0; i < this.#heartbeats.length; i++) {
       this.#heartbeats[i] = Atomics.load(ctl, statusWord(i + 1) + STATUS.heartbeat);
-      this.#heartbeatAt[i] = now;
+      this.#silentMs[i] = 0;
     }
     Atomics.add(ctl, CONTROL.generation, 1);
     if (this.wakeDelayMs > 0) for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
@@ -223,6 +232,8 @@ export class WorkerPool {
     if (Atomics.load(ctl, CONTROL.pending) < 0) this.#fail('a worker reported a step twice');
     const generation = Atomics.load(ctl, CONTROL.generation);
     const now = performance.now();
+    const gap = Math.min(now - this.#checkedAt, CHECK_GAP_MAX_MS);
+    this.#checkedAt = now;
     for (let i = 0; i < this.#heartbeats.length; i++) {
       const status = statusWord(i + 1);
       const phase = Atomics.load(ctl, status + STATUS.phase);
@@ -230,13 +241,14 @@ export class WorkerPool {
       const heartbeat = Atomics.load(ctl, status + STATUS.heartbeat);
       if (heartbeat !== this.#heartbeats[i]) {
         this.#heartbeats[i] = heartbeat;
-        this.#heartbeatAt[i] = now;
+        this.#silentMs[i] = 0;
         continue;
       }
       // Done with this step (it took it and is past its range): it owes nothing.
       if (Atomics.load(ctl, status + STATUS.seen) === generation && phase !== STEPPING) continue;
       const allowed = phase === STEPPING ? Math.max(SILENT_DEAD_MS, STEPPING_SLACK * this.#ownMs) : SILENT_DEAD_MS;
-      const silent = now - this.#heartbeatAt[i]!;
+      const silent = this.#silentMs[i]! + gap;
+      this.#silentMs[i] = silent;
       if (silent > allowed) {
         this.#fail(`worker ${i + 1} is dead: no heartbeat for ${Math.round(silent)} ms while ${PHASE[phase] ?? phase} (last took step ${Atomics.load(ctl, status + STATUS.seen)} of ${generation})`);
       }

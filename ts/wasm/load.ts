@@ -47,15 +47,31 @@ export function compiledBuild(build: KernelBuild): WebAssembly.Module | undefine
   return ready.get(build);
 }
 
+/** Modules compiled from sources the user gave, per build and source: a URL string by its text,
+ * anything else (a URL, a Response consumed once, bytes, a promise) by identity. */
+const givenByText = new Map<string, Promise<WebAssembly.Module>>();
+const givenByObject = { simd: new WeakMap(), plain: new WeakMap(), threads: new WeakMap() } as Record<KernelBuild, WeakMap<object, Promise<WebAssembly.Module>>>;
+
 /**
  * The compiled module of a build. Without `sources[build]` it is compiled from the entry's own
  * kernel on first use, then shared by every optimizer. A given source is compiled (or taken, if
- * it is a module) each time; once an instance of it has started, `adoptKernel` makes it the
- * realm's kernel for that build.
+ * it is a module) once; once an instance of it has started, `adoptKernel` makes it the realm's
+ * kernel for that build.
  */
 export function compileBuild(build: KernelBuild, sources: KernelSources = {}): Promise<WebAssembly.Module> {
   const source = sources[build];
-  if (source !== undefined) return compileSource(build, source, whereFrom(build, source));
+  if (source !== undefined) {
+    const key = typeof source === 'string' ? `${build} ${source}` : undefined;
+    let module = key === undefined ? givenByObject[build].get(source as object) : givenByText.get(key);
+    if (module === undefined) {
+      module = compileSource(build, source, whereFrom(build, source));
+      if (key === undefined) givenByObject[build].set(source as object, module);
+      else givenByText.set(key, module);
+      // A failed source may be a passing network fault: the next create() tries again.
+      module.catch(() => (key === undefined ? givenByObject[build].delete(source as object) : givenByText.delete(key)));
+    }
+    return module;
+  }
   let module = compiled.get(build);
   if (module === undefined) {
     module = BUNDLED_BUILDS.includes(build)
