@@ -113,6 +113,7 @@ describe('the wasm option', () => {
     const missing = new URL('no-such-kernel.wasm', DIST);
     expect(await failure(Adadelta.create([4], { wasm: { simd: missing } }))).toMatch(new RegExp(`^could not load the simd wasm kernel from ${missing.href}: .*ENOENT`));
     expect(await failure(Adadelta.create([4], { wasm: { simd: 'relative/kernel.wasm' } }))).toMatch(/relative\/kernel\.wasm: not an absolute URL/);
+    expect(await failure(Adadelta.create([4], { wasm: { simd: Promise.resolve(42) as never } }))).toMatch(/a promised Response\): the promise did not resolve to a Response$/);
   });
 
   it('refuses a module that is not the build it is given as', async () => {

@@ -249,6 +249,10 @@ describe('adadelta-wasm/tfjs keys state by name', () => {
     }
     expect(() => opt.applyGradients([...grads([[a, GA]]), null as never])).toThrow(AdadeltaError);
     expect(() => opt.applyGradients(null as never)).toThrow(AdadeltaError);
+    // A hole in the list: refused as an entry, not skipped (nor a TypeError).
+    const holey = grads([[a, GA], [b, GB]]);
+    delete (holey as unknown[])[1];
+    expect(() => opt.applyGradients(holey)).toThrow(/applyGradients: entry 1 must be \{ name, tensor \}/);
     expect(bitsOf(a.dataSync())).toEqual(bitsOf(A0));
     expect(opt.state(a.name)!.step).toBe(0);
     expect(opt.iterations).toBe(0);
@@ -279,6 +283,9 @@ describe('adadelta-wasm/tfjs keys state by name', () => {
     }
     await expect(opt.setWeights(null as never)).rejects.toBeInstanceOf(AdadeltaError);
     await expect(opt.setWeights([null] as never)).rejects.toBeInstanceOf(AdadeltaError);
+    const holey = [...weights];
+    delete (holey as unknown[])[1];
+    await expect(opt.setWeights(holey)).rejects.toThrow(/setWeights: weight 1 must be \{ name, tensor \}/);
     expect(await namedWeights(opt)).toEqual(before);
     opt.dispose();
   });

@@ -210,12 +210,14 @@ export class AdadeltaOptimizer extends Optimizer {
   override async setWeights(weights: NamedTensor[]): Promise<void> {
     this.#assertLive();
     if (!Array.isArray(weights)) throw new AdadeltaError('must be a list of { name, tensor }, as getWeights() returns', 'setWeights');
-    weights.forEach((w: unknown, i) => {
+    // An index loop, not forEach: a hole must be refused as a weight, not skipped.
+    for (let i = 0; i < weights.length; i++) {
+      const w: unknown = weights[i];
       if (typeof w !== 'object' || w === null || typeof (w as NamedTensor).name !== 'string') {
         throw new AdadeltaError(`weight ${i} must be { name, tensor } with a string name`, 'setWeights');
       }
       checkTensor((w as NamedTensor).tensor, `weight ${JSON.stringify((w as NamedTensor).name)}`, 'setWeights');
-    });
+    }
     const [iter, ...rest] = weights;
     if (iter === undefined || iter.name !== 'iter' || iter.tensor.size !== 1) {
       throw new AdadeltaError(`the first weight must be the scalar 'iter', got ${JSON.stringify(iter?.name)}`, 'setWeights');
@@ -335,7 +337,8 @@ function toVariable(v: Variable | { read(): Tensor }): Variable {
 /** The (name, gradient) pairs of either form applyGradients takes. */
 function gradientEntries(variableGradients: NamedTensorMap | NamedTensor[]): [string, unknown][] {
   if (Array.isArray(variableGradients)) {
-    return variableGradients.map((g: unknown, i) => {
+    // Array.from, not map: a hole must be refused as an entry, not skipped.
+    return Array.from(variableGradients, (g: unknown, i) => {
       if (typeof g !== 'object' || g === null || typeof (g as NamedTensor).name !== 'string') {
         throw new AdadeltaError(`entry ${i} must be { name, tensor } with a string name`, 'applyGradients');
       }

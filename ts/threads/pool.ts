@@ -6,6 +6,7 @@
  */
 import { AdadeltaError } from '../errors.js';
 import { CONTROL, controlWords, PHASE, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
+import { nodeBuiltin } from '../node-builtin.js';
 import { workerExiting } from './release.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -70,12 +71,7 @@ interface AnyWorker {
 type WorkerThreads = { Worker: new (code: string, options: { eval: true }) => AnyWorker & { on(event: string, cb: (arg: unknown) => void): void; unref(): void } };
 
 async function nodeWorkerThreads(): Promise<WorkerThreads | undefined> {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process;
-  if (proc?.versions?.node === undefined) return undefined;
-  const viaBuiltin = proc.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
-  if (viaBuiltin) return viaBuiltin;
-  const specifier = 'node:worker_threads';
-  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as WorkerThreads;
+  return (await nodeBuiltin('node:worker_threads')) as WorkerThreads | undefined;
 }
 
 /** Loads of the control word to spin through before sleeping in Atomics.wait (about 0.2 ms). */

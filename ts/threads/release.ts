@@ -12,6 +12,8 @@
  * engine's next full collection (README, "Threads").
  */
 
+import { nodeBuiltin } from '../node-builtin.js';
+
 let disposedSinceCollection = 0;
 let collect: (() => void) | undefined | null;
 /** Workers told to end whose threads may still hold a shared memory. */
@@ -49,18 +51,17 @@ export async function collectDisposedSharedMemory(): Promise<void> {
     await Promise.race([Promise.all(exiting), timeout]);
     clearTimeout(timer);
   }
-  collect ??= fullCollection() ?? null;
+  collect ??= (await fullCollection()) ?? null;
   collect?.();
 }
 
-type Builtin = (id: string) => unknown;
-
-function fullCollection(): (() => void) | undefined {
+async function fullCollection(): Promise<(() => void) | undefined> {
   const exposed = (globalThis as { gc?: unknown }).gc;
   if (typeof exposed === 'function') return exposed as () => void;
-  const builtin = (globalThis as { process?: { getBuiltinModule?: Builtin } }).process?.getBuiltinModule;
-  const v8 = builtin?.('node:v8') as { setFlagsFromString(flags: string): void } | undefined;
-  const vm = builtin?.('node:vm') as { runInNewContext(code: string): unknown } | undefined;
+  const [v8, vm] = (await Promise.all([nodeBuiltin('node:v8'), nodeBuiltin('node:vm')]).catch(() => [])) as [
+    { setFlagsFromString(flags: string): void } | undefined,
+    { runInNewContext(code: string): unknown } | undefined,
+  ];
   if (v8 === undefined || vm === undefined) return undefined;
   try {
     v8.setFlagsFromString('--expose-gc');

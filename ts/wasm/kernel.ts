@@ -73,7 +73,9 @@ export class KernelInstance {
   static async create(build: ResolvedBuild | 'threads', sources: KernelSources, sharedMemory?: WebAssembly.Memory): Promise<KernelInstance> {
     const module = await compileBuild(build, sources);
     const self: { exports?: KernelExports } = {};
-    const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory));
+    const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory)).catch((e: Error) => {
+      throw new AdadeltaError(`could not start the ${build} wasm kernel: ${e.message}`);
+    });
     return KernelInstance.#started(build, sources, module, instance, self, sharedMemory);
   }
 
@@ -94,7 +96,7 @@ export class KernelInstance {
   static createSync(build: ResolvedBuild, sources: KernelSources): KernelInstance {
     const given = sources[build];
     if (given !== undefined && !(given instanceof WebAssembly.Module)) {
-      throw new AdadeltaError(`createSync cannot compile ${describeSource(given)}: pass a compiled WebAssembly.Module, or await Adadelta.prepare({ wasm }) first`, `defaults.wasm.${build}`);
+      throw new AdadeltaError(`createSync cannot compile ${describeSource(given)}: pass a compiled WebAssembly.Module, or await Adadelta.prepare({ wasm }) once and call createSync without the wasm option`, `defaults.wasm.${build}`);
     }
     const module = given === undefined ? compiledBuild(build) : checkKernelModule(build, given, whereFrom(build, given));
     if (module === undefined) {

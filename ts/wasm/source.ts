@@ -4,6 +4,7 @@
  * AdadeltaError that names where the kernel was looked for and, where it can tell, why.
  */
 import { AdadeltaError } from '../errors.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 /** The three kernels: SIMD, plain, and SIMD with atomics for the worker pool. */
 export type KernelBuild = 'simd' | 'plain' | 'threads';
@@ -109,7 +110,9 @@ async function toModule(source: KernelSource): Promise<WebAssembly.Module> {
     if (url.protocol === 'file:') return compileBytes(await readLocalFile(url));
     return compileResponse(await fetch(url));
   }
-  return compileResponse(await source);
+  const response: unknown = await source;
+  if (!(typeof Response === 'function' && response instanceof Response)) throw new Error('the promise did not resolve to a Response');
+  return compileResponse(response);
 }
 
 function toUrl(source: URL | string): URL {
@@ -165,16 +168,9 @@ function explain(e: unknown): string {
   return message;
 }
 
-/** Reads a file: URL in Node (and Deno and Bun), without a static import that bundlers see. */
+/** Reads a file: URL in Node (and Deno and Bun). */
 async function readLocalFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
-  type Fs = { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> };
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  let fs = proc?.getBuiltinModule?.('node:fs/promises') as Fs | undefined;
-  if (fs === undefined) {
-    // Node < 20.16 has no getBuiltinModule. A computed specifier keeps bundlers from trying to
-    // resolve a Node built-in for the browser; this path runs only where file: URLs do.
-    const specifier = 'node:fs/promises';
-    fs = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as Fs;
-  }
+  const fs = (await nodeBuiltin('node:fs/promises')) as { readFile(path: URL): Promise<Uint8Array<ArrayBuffer>> } | undefined;
+  if (fs === undefined) throw new Error('file: URLs can be read only where Node\'s fs is (Node, Deno, Bun)');
   return fs.readFile(url);
 }
