@@ -176,19 +176,22 @@ describe('threads', () => {
   });
 
   it('a pause of the whole process (SIGSTOP, a frozen container) does not make a live worker look dead', async () => {
-    // Steps of 1e7 params back to back, so that each pause most likely lands inside a step,
-    // with the worker running its range (where it cannot beat) and the caller waiting. On
-    // resume the wall clock has jumped 1.5 s: silence must be counted in the caller's own
-    // checks, not in wall-clock time, or the step fails and the state is marked incomplete.
+    // The caller's range is one tensor of 2e5 elements, the worker's 2e5 tensors of one element:
+    // per-tensor work makes the worker's range about 20 times slower, so steps run back to back
+    // spend most of their time with the worker running its range (where it cannot beat) and
+    // the caller waiting, and that is where each pause lands. On resume the wall clock has
+    // jumped 1.5 s, and the step must go on. (Counting silence in wall-clock time failed only
+    // where the caller had already looked once within the step, so in steps over 100 ms, which
+    // need some 1e8 elements: this guards the pause path, not that exact window.)
     const script = `
       const { Adadelta } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
-      const opt = await Adadelta.create([10_000_000], { threads: 2 });
-      opt.params[0].grad.fill(1);
+      const opt = await Adadelta.create([200_000, ...Array(200_000).fill(1)], { threads: 2 });
+      for (const p of opt.params) p.grad.fill(1);
       console.log('ready');
       const until = Date.now() + 7000;
       let steps = 0;
       while (Date.now() < until) { opt.step(); steps++; }
-      console.log(JSON.stringify({ threads: opt.threads, steps, ok: opt.state(0).step === steps }));
+      console.log(JSON.stringify({ threads: opt.threads, steps, ok: opt.state(0).step === steps && opt.state(200_000).step === steps }));
       opt.dispose();
     `;
     const { spawn } = await import('node:child_process');
