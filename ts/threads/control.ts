@@ -5,8 +5,8 @@
  * `statusWord(k)`: its phase, the generation it last took, and its heartbeat, a count it bumps
  * whenever it wakes. A caller blocked in a synchronous step cannot receive a worker's exit event,
  * so the heartbeat is how it tells a dead worker from a slow one (as a step that times out says
- * what the late worker was doing). worker-source.ts is a string: it reads the fixed offsets
- * below (keep in sync) and is handed its own status offset at start.
+ * what the late worker was doing). worker-source.ts is a string: these offsets and phases are
+ * written into it, and it is handed its own status offset at start.
  */
 export const CONTROL = {
   generation: 0,

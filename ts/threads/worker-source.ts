@@ -13,7 +13,7 @@ export const WORKER_SOURCE = `
 const SPIN = 20000;
 const GENERATION = ${CONTROL.generation}, PENDING = ${CONTROL.pending}, STOP = ${CONTROL.stop}, FAILED = ${CONTROL.failed};
 const WITH_STATS = ${CONTROL.withStats}, STALLED_BELOW = ${CONTROL.stalledBelow};
-const SEEN = ${STATUS.seen}, HEARTBEAT = ${STATUS.heartbeat};
+const PHASE_WORD = ${STATUS.phase}, SEEN = ${STATUS.seen}, HEARTBEAT = ${STATUS.heartbeat};
 const AWAKE = ${phase('awake, waiting for a step')}, ASLEEP = ${phase('asleep, waiting for a step')}, STEPPING = ${phase('stepping')};
 const REPORTING = ${phase('reporting')}, STOPPED = ${phase('stopped')};
 const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
@@ -60,7 +60,7 @@ async function start(init) {
     // When the loop ends by an exception (not by terminate(), which runs no finally), say so
     // where a caller blocked in a step looks: it cannot see this worker's exit event until it
     // returns to its event loop. A terminated worker is found by its stopped heartbeat.
-    Atomics.store(ctl, init.status, STOPPED);
+    Atomics.store(ctl, init.status + PHASE_WORD, STOPPED);
     Atomics.notify(ctl, PENDING);
   }
 }
@@ -72,9 +72,9 @@ function loop(x, ctl, init) {
   for (;;) {
     // Spin a little before sleeping: a training loop's next step often comes soon, and waking
     // a sleeping thread costs tens of microseconds (more in a VM, where the core halts).
-    Atomics.store(ctl, status, AWAKE);
+    Atomics.store(ctl, status + PHASE_WORD, AWAKE);
     for (let spin = 0; spin < SPIN && Atomics.load(ctl, GENERATION) === seen; spin++);
-    Atomics.store(ctl, status, ASLEEP);
+    Atomics.store(ctl, status + PHASE_WORD, ASLEEP);
     // Only a new generation ends the wait, never a wake-up alone: the caller publishes a step,
     // then wakes the workers, and if it is descheduled in between, this worker may spin into
     // the step, finish it and sleep again before that wake-up arrives. Trusting it stepped the
@@ -88,7 +88,7 @@ function loop(x, ctl, init) {
     seen = Atomics.load(ctl, GENERATION);
     Atomics.store(ctl, status + SEEN, seen);
     if (Atomics.load(ctl, STOP) !== 0) return;
-    Atomics.store(ctl, status, STEPPING);
+    Atomics.store(ctl, status + PHASE_WORD, STEPPING);
     Atomics.add(ctl, status + HEARTBEAT, 1);
     try {
       if (Atomics.load(ctl, WITH_STATS) !== 0) {
@@ -99,7 +99,7 @@ function loop(x, ctl, init) {
     } catch (e) {
       Atomics.store(ctl, FAILED, 1);
     }
-    Atomics.store(ctl, status, REPORTING);
+    Atomics.store(ctl, status + PHASE_WORD, REPORTING);
     Atomics.add(ctl, status + HEARTBEAT, 1);
     if (Atomics.sub(ctl, PENDING, 1) === 1) Atomics.notify(ctl, PENDING);
   }
