@@ -1,0 +1,81 @@
+/**
+ * The import rules of docs/architecture.md, checked on the sources: arrows point down, the
+ * layers below the optimizer class do not know one another, adapters see only the public API,
+ * and no module imports a Node built-in statically (the package must bundle for browsers and
+ * workerd as it is).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, posix, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const TS = fileURLToPath(new URL('../ts/', import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
+}
+
+/** Each module (path under ts/, posix) and what it imports: ts/ modules as paths, others as written. */
+const graph = new Map(
+  sources(TS).map((file) => {
+    const from = relative(TS, file).split('\\').join('/');
+    const text = readFileSync(file, 'utf8');
+    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]!);
+    const imports = specifiers.map((s) => (s.startsWith('.') ? posix.normalize(posix.join(posix.dirname(from), s)).replace(/\.js$/, '.ts') : s));
+    return [from, imports] as const;
+  }),
+);
+
+const layer = (module: string) => (module.includes('/') ? module.split('/')[0]! : 'core');
+
+describe('the import rules of docs/architecture.md', () => {
+  it('reads every module (the graph is not empty)', () => {
+    expect(graph.get('adadelta.ts')).toContain('wasm/kernel.ts');
+    expect(graph.get('tfjs/optimizer.ts')).toContain('index.ts');
+    expect(graph.size).toBeGreaterThan(20);
+  });
+
+  it('arrows point down: only the entry imports the optimizer class, and nothing imports the entry but adapters', () => {
+    for (const [module, imports] of graph) {
+      if (module !== 'index.ts') expect(imports, module).not.toContain('adadelta.ts');
+      if (layer(module) !== 'tfjs') expect(imports, module).not.toContain('index.ts');
+    }
+  });
+
+  it('wasm/, state/ and threads/ know neither one another nor the layers above them', () => {
+    const above = ['adadelta.ts', 'groups.ts', 'diagnostics.ts', 'index.ts'];
+    for (const [module, imports] of graph) {
+      const own = layer(module);
+      if (!['wasm', 'state', 'threads'].includes(own)) continue;
+      for (const target of imports.filter((t) => t.endsWith('.ts'))) {
+        expect(above, `${module} imports ${target}`).not.toContain(target);
+        const theirs = layer(target);
+        if (['wasm', 'state', 'threads', 'tfjs'].includes(theirs)) expect(theirs, `${module} imports ${target}`).toBe(own);
+      }
+    }
+  });
+
+  it('the tf.js adapter reaches the core only through its public entry', () => {
+    for (const [module, imports] of graph) {
+      if (layer(module) !== 'tfjs') continue;
+      for (const target of imports.filter((t) => t.endsWith('.ts'))) {
+        expect(layer(target) === 'tfjs' || target === 'index.ts', `${module} imports ${target}`).toBe(true);
+      }
+    }
+  });
+
+  it('the safetensors codec knows nothing of Adadelta', () => {
+    expect(graph.get('state/safetensors.ts')!.filter((t) => t.endsWith('.ts')).sort()).toEqual(['errors.ts', 'state/json-limits.ts']);
+  });
+
+  it("no module imports a Node built-in statically: node-builtin.ts is the one way in", () => {
+    const builtin = /^(node:|fs$|path$|os$|url$|worker_threads$|vm$|v8$|module$)/;
+    for (const [module, imports] of graph) {
+      // The worker's own code is a string that runs in the worker, where bundlers never look.
+      if (module === 'threads/worker-source.ts') continue;
+      expect(imports.filter((s) => builtin.test(s)), module).toEqual([]);
+    }
+    const text = readFileSync(join(TS, 'node-builtin.ts'), 'utf8');
+    expect(text).toMatch(/getBuiltinModule/);
+  });
+});
