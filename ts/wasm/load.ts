@@ -78,8 +78,11 @@ export function compileBuild(build: KernelBuild, sources: KernelSources = {}): P
       ? Promise.resolve(build).then(bundledKernel).then((source) => compileSource(build, source, whereFrom(build, source, BUNDLED_FROM)))
       : Promise.reject(new AdadeltaError(`this entry point of adadelta-wasm carries no ${build} kernel; pass one in the wasm option`));
     // A failed load may be a passing network fault: let the next create() try again.
+    // Only while it is still the realm's kernel: a kernel adopted meanwhile stays.
     module.then(
-      (m) => ready.set(build, m),
+      (m) => {
+        if (compiled.get(build) === module) ready.set(build, m);
+      },
       () => {
         if (compiled.get(build) === module) compiled.delete(build);
       },
