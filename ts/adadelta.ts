@@ -1,220 +1,30 @@
 /**
- * The Adadelta optimizer: params, grads and state in the wasm memory of one kernel instance,
- * zero-copy views over them, and one wasm call per step.
+ * The Adadelta optimizer's lifecycle: creation over a planned layout (layout.ts), one wasm call
+ * per thread per step, stats, checkpoints and disposal. Params, grads and state live in the
+ * wasm memory of one kernel instance, behind zero-copy views (params.ts).
  */
 import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './diagnostics.js';
+import { disposable } from './dispose.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
-import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type Build, type GroupSpec, type ParamGroupInit, type ParamInit, type ParamSpec } from './options.js';
+import { allocate, planLayout, sharedMemoryDescriptor, type Allocation, type LayoutPlan } from './layout.js';
+import { nonNegative, resolveOptions, type AdadeltaOptions, type Build, type ParamGroupInit, type ParamInit } from './options.js';
+import { ParamView, type Param, type ParamState, type ParamViews } from './params.js';
 import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
-import { hasKernel, resolveBuild } from './wasm/load.js';
-import type { KernelSources } from './wasm/source.js';
-import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/kernel.js';
-import { controlWords } from './threads/control.js';
-import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
+import { WorkerPool } from './threads/pool.js';
 import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
+import { KernelInstance } from './wasm/kernel.js';
+import { resolveBuild } from './wasm/load.js';
+import { stepRange, type StepTable } from './wasm/step.js';
 import { GROUP, TENSOR } from './wasm/table.js';
 
-/** One parameter tensor: zero-copy views into the optimizer's wasm memory. */
-export interface Param {
-  /** The parameter values. Read and write freely; `step()` updates them in place. */
-  readonly data: Float32Array;
-  /** The gradient. Write it before each `step()`; it is zero-filled at creation. */
-  readonly grad: Float32Array;
-  /** The number of elements. */
-  readonly length: number;
-  /** The index of this param's group in `opt.paramGroups`. */
-  readonly group: number;
-}
-
-/** A copy of one param's optimizer state, named as in torch's `state_dict()`. */
-export interface ParamState {
-  /** How many steps this param has taken. */
-  step: number;
-  /** E[g²], torch's `square_avg`. */
-  squareAvg: Float32Array;
-  /** E[Δx²], torch's `acc_delta`. */
-  accDelta: Float32Array;
-}
-
-/** The buffers of one param, as byte addresses and views into the instance's memory. */
-interface Buffers {
-  data: Float32Array;
-  grad: Float32Array;
-  squareAvg: Float32Array;
-  accDelta: Float32Array;
-}
-
-class ParamView implements Param {
-  readonly #buffers: Buffers;
-  readonly #length: number;
-  readonly #group: number;
-  readonly #assertLive: () => void;
-  constructor(buffers: Buffers, length: number, group: number, assertLive: () => void) {
-    this.#buffers = buffers;
-    this.#length = length;
-    this.#group = group;
-    this.#assertLive = assertLive;
-  }
-  get length(): number {
-    this.#assertLive();
-    return this.#length;
-  }
-  get group(): number {
-    this.#assertLive();
-    return this.#group;
-  }
-  get data(): Float32Array {
-    this.#assertLive();
-    return this.#buffers.data;
-  }
-  get grad(): Float32Array {
-    this.#assertLive();
-    return this.#buffers.grad;
-  }
-}
-
-/** Where the one `step` call finds its descriptor tables. */
-interface StepTable {
-  tensors: number;
-  nTensors: number;
-  groups: number;
-  nGroups: number;
-  /** Total elements over all params. */
-  total: number;
-  /** Diagnostics regions, one per thread: nGroups * STATS_GROUP_BYTES bytes each. */
-  stats: readonly number[];
-  /** The calling thread's element range (all of them without a worker pool). */
-  end: number;
-}
-
-// `Symbol.dispose` is in lib esnext.disposable, not in ES2022: declare it (as @types/node does),
-// so our declarations compile for consumers whose lib lacks it. Runtimes without it get the
-// registered symbol below.
-declare global {
-  interface SymbolConstructor {
-    readonly dispose: unique symbol;
-  }
-}
-
-const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
-
-/** For tests: `opt[KILL_WORKER](k)` ends worker k as if it had crashed. */
-export const KILL_WORKER: unique symbol = Symbol.for('adadelta-wasm.killWorker') as never;
-
-/** For tests: `opt[DELAY_WAKE](ms)` makes each step busy-wait `ms` between publishing the step
- * and waking the workers, as when the OS deschedules the calling thread right there. */
-export const DELAY_WAKE: unique symbol = Symbol.for('adadelta-wasm.delayWake') as never;
-
-/** The bytes a shared memory needs beyond the buffers: the kernel's stack and data, slack for
- * the allocator, and each worker's stack and TLS. */
-const SHARED_MEMORY_SLACK = 2 * 1024 * 1024;
-/** 'auto' threads: the fewest elements worth a thread (about 50 µs of one thread's work). */
-const AUTO_MIN_ELEMENTS_PER_THREAD = 65536;
-/** At least the threads build's declared minimum (its stack and data; test/threads.test.ts checks). */
-const SHARED_MEMORY_INITIAL_PAGES = 32;
-
-/** Everything creation decides before touching wasm: validated groups, build, threads, size. */
-interface LayoutPlan {
-  specs: GroupSpec[];
-  flat: (ParamSpec & { group: number })[];
-  total: number;
-  build: 'simd' | 'plain';
-  threads: number;
-  initialAccDelta: number;
-  /** Kernels the user gave (the `wasm` option). */
-  wasm: KernelSources;
-  /** Bytes of wasm memory the optimizer's buffers need. */
-  needed: number;
-}
-
-/** Validates everything the user gave and sizes the memory; nothing here touches wasm. */
-function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): LayoutPlan {
-  const options = resolveOptions(defaults);
-  const specs = resolveGroups(groups, options.hyper);
-  const flat = specs.flatMap((g, gi) => g.params.map((p) => ({ ...p, group: gi })));
-  const total = flat.reduce((n, p) => n + p.length, 0);
-  const build = resolveBuild(options.build);
-  // Threads run the SIMD kernel over a shared memory; without either, one thread it is.
-  // 'auto' gives each thread at least AUTO_MIN_ELEMENTS_PER_THREAD elements: below that, handing
-  // a step to a worker costs more than the worker saves. An explicit count is taken as asked.
-  let threads = options.threads === 'auto' ? Math.min(coreCount(), Math.ceil(total / AUTO_MIN_ELEMENTS_PER_THREAD)) : options.threads;
-  if (threads > 1 && (build !== 'simd' || threadsUnavailable() !== undefined || !hasKernel('threads', options.wasm))) threads = 1;
-  threads = Math.max(1, Math.min(threads, Math.ceil(total / 8)));
-  const needed =
-    ARENAS.reduce((n, arena) => n + allocationBytes(arenaWords(flat) + arena.skew), 0) +
-    allocationBytes(flat.length * TENSOR.words) +
-    allocationBytes(specs.length * GROUP.words) +
-    threads * allocationBytes((specs.length * STATS_GROUP_BYTES) / 4) +
-    SHARED_MEMORY_SLACK * (threads > 1 ? 1 + threads : 0);
-  if (needed > WASM32_MAX_BYTES) {
-    throw new AdadeltaError(
-      `${flat.length} params of ${total} elements need ${needed} bytes of wasm memory (params, grads and two state buffers); wasm32 memory is limited to ${WASM32_MAX_BYTES} bytes (4 GiB)`,
-      'groups',
-    );
-  }
-  return { specs, flat, total, build, threads, initialAccDelta: options.initialAccDelta, wasm: options.wasm, needed };
-}
-
-/** The four buffers of every param, in this order; skews in f32 words (64 bytes apart). */
-const ARENAS = [
-  { name: 'params', skew: 0 },
-  { name: 'grads', skew: 16 },
-  { name: 'square averages', skew: 32 },
-  { name: 'update averages', skew: 48 },
-] as const;
-
-function roundUp4(n: number): number {
-  return Math.ceil(n / 4) * 4;
-}
-
-/** Words of one arena: each tensor rounded up to 16 bytes. */
-function arenaWords(flat: readonly { length: number }[]): number {
-  return flat.reduce((n, p) => n + roundUp4(p.length), 0);
-}
-
-interface Allocation {
-  /** Per param: the byte addresses of data, grad, squareAvg and accDelta. */
-  buffers: (readonly [number, number, number, number])[];
-  table: StepTable;
-}
-
-/** Allocates every buffer. An allocation may grow the memory, which detaches views: views are
- * made only after this. */
-function allocate(kernel: KernelInstance, plan: LayoutPlan): Allocation {
-  // Four arenas, one per kind of buffer, each tensor at the same 16-byte-aligned offset in
-  // each. Keeping a tensor's four buffers in one allocation after another was measured at 1.4
-  // ns/param for 1,000 tensors of 1,000 (against 0.5 for one tensor): with the streams a few
-  // KiB apart, their cache lines collide. The skews keep the arenas' starts off one another.
-  const words = arenaWords(plan.flat);
-  const bases = ARENAS.map((arena) => kernel.alloc(words + arena.skew, `the ${arena.name} of ${plan.total} elements`) + arena.skew * 4);
-  let offset = 0;
-  const buffers = plan.flat.map((p) => {
-    const at = offset * 4;
-    offset += roundUp4(p.length);
-    return [bases[0]! + at, bases[1]! + at, bases[2]! + at, bases[3]! + at] as const;
-  });
-  const tensors = kernel.alloc(plan.flat.length * TENSOR.words, 'the tensor table');
-  const groups = kernel.alloc(plan.specs.length * GROUP.words, 'the group table');
-  const stats = Array.from({ length: plan.threads }, () => kernel.alloc((plan.specs.length * STATS_GROUP_BYTES) / 4, 'the diagnostics region'));
-  return {
-    buffers,
-    table: {
-      tensors,
-      nTensors: plan.flat.length,
-      groups,
-      nGroups: plan.specs.length,
-      total: plan.total,
-      stats,
-      end: threadRange(plan.total, plan.threads, 0)[1],
-    },
-  };
-}
+/** The stack each worker's kernel instance takes from the shared heap (the build's own size). */
+const WORKER_STACK_BYTES = 65536;
 
 export class Adadelta {
   readonly #kernel: KernelInstance;
   readonly #pool: WorkerPool | undefined;
-  readonly #buffers: Buffers[];
+  readonly #views: ParamViews[];
   readonly #steps: Float64Array;
   readonly #params: readonly Param[];
   readonly #groups: readonly ParamGroup[];
@@ -222,9 +32,10 @@ export class Adadelta {
   readonly #initialAccDelta: number;
   /** The threshold of the last step that collected stats; undefined until one has. */
   #statsStalledBelow: number | undefined;
-  /** The threshold of the step in progress, for #runOwn. */
-  #stalledBelow = 0;
-  #withStats = false;
+  /** The stats threshold of the step in progress, undefined for a step without stats (#runOwn). */
+  #stalledBelow: number | undefined;
+  /** The end of the calling thread's element range: all of them without a pool. */
+  readonly #ownEnd: number;
   #disposed = false;
   /** Why the state is torn (a threaded step failed part-way), until loadState replaces it. */
   #torn: string | undefined;
@@ -234,7 +45,7 @@ export class Adadelta {
   private constructor(
     kernel: KernelInstance,
     pool: WorkerPool | undefined,
-    buffers: Buffers[],
+    buffers: ParamViews[],
     params: readonly Param[],
     groups: readonly ParamGroup[],
     table: StepTable,
@@ -242,12 +53,13 @@ export class Adadelta {
   ) {
     this.#kernel = kernel;
     this.#pool = pool;
-    this.#buffers = buffers;
+    this.#views = buffers;
     this.#params = params;
     this.#groups = groups;
     this.#table = table;
     this.#initialAccDelta = initialAccDelta;
     this.#steps = new Float64Array(buffers.length);
+    this.#ownEnd = pool?.ownEnd ?? table.total;
   }
 
   /**
@@ -258,28 +70,22 @@ export class Adadelta {
    */
   static async create(groups: ParamInit[] | ParamGroupInit[], defaults?: AdadeltaOptions): Promise<Adadelta> {
     const plan = planLayout(groups, defaults);
-    let sharedMemory: WebAssembly.Memory | undefined;
-    if (plan.threads > 1) {
-      // Disposed threaded optimizers' memories first: they go only when a full GC runs.
-      await collectDisposedSharedMemory();
-      // Start small: the allocator grows the memory itself and would not use pages it did not
-      // grow. The maximum bounds what the engine reserves for a memory that cannot move.
-      const pages = Math.ceil(plan.needed / PAGE);
-      sharedMemory = new WebAssembly.Memory({ initial: SHARED_MEMORY_INITIAL_PAGES, maximum: Math.min(65536, pages + 64), shared: true });
+    if (plan.threads === 1) {
+      const kernel = await KernelInstance.create(plan.build, plan.wasm);
+      return Adadelta.#assemble(kernel, undefined, plan, allocate(kernel, plan));
     }
-    const kernel = await KernelInstance.create(plan.threads > 1 ? 'threads' : plan.build, plan.wasm, sharedMemory);
+    // Disposed threaded optimizers' memories first: they go only when a full GC runs.
+    await collectDisposedSharedMemory();
+    const kernel = await KernelInstance.create('threads', plan.wasm, new WebAssembly.Memory(sharedMemoryDescriptor(plan)));
     const allocation = allocate(kernel, plan);
-    let pool: WorkerPool | undefined;
-    if (plan.threads > 1) {
-      const control = kernel.alloc(controlWords(plan.threads), 'the thread control block');
+    let pool: WorkerPool;
+    try {
       // Workers take their stacks from the shared heap here, before any view is made.
-      try {
-        pool = await WorkerPool.start(kernel.module, kernel.memory, { ...allocation.table, control, statsRegions: allocation.table.stats }, plan.threads);
-      } catch {
-        // Workers could not start (a CSP that forbids blob: workers, a resource limit): run one
-        // thread, as where shared memory is missing; opt.threads reports it.
-        return Adadelta.create(groups, { ...defaults, threads: 1 });
-      }
+      pool = await WorkerPool.start(kernel.module, kernel.memory, allocation.table, allocation.control!, WORKER_STACK_BYTES);
+    } catch {
+      // Workers could not start (a CSP that forbids blob: workers, a resource limit): run one
+      // thread, as where shared memory is missing; opt.threads reports it.
+      return Adadelta.create(groups, { ...defaults, threads: 1 });
     }
     return Adadelta.#assemble(kernel, pool, plan, allocation);
   }
@@ -318,7 +124,7 @@ export class Adadelta {
     // From here the memory never grows: these views are final.
     const { flat, specs } = plan;
     const tensorTable = kernel.u32(allocation.table.tensors, flat.length * TENSOR.words);
-    const buffers = flat.map((p, i) => {
+    const buffers = flat.map((p, i): ParamViews => {
       const [data, grad, squareAvg, accDelta] = allocation.buffers[i]!;
       const record = tensorTable.subarray(i * TENSOR.words, (i + 1) * TENSOR.words);
       record[TENSOR.param] = data;
@@ -377,7 +183,7 @@ export class Adadelta {
    * if the step was refused before it started, the state is whole and only the error passes.
    */
   #tear(e: unknown): never {
-    if (this.#pool?.started) this.#torn = (e as Error).message;
+    if (this.#pool?.inStep) this.#torn = (e as Error).message;
     throw e;
   }
 
@@ -412,10 +218,10 @@ export class Adadelta {
   }
 
   /** Validates a step's options and records them for #runOwn (no allocation). */
-  #prepare(options: StepOptions | undefined): void {
+  #readStepOptions(options: StepOptions | undefined): void {
     this.#assertIdle();
     if (options === undefined) {
-      this.#withStats = false;
+      this.#stalledBelow = undefined;
       return;
     }
     if (typeof options !== 'object' || options === null) throw new AdadeltaError(`must be an object like { stats: true }, got ${String(options)}`, 'step options');
@@ -426,20 +232,16 @@ export class Adadelta {
     }
     if (options.stats !== undefined && typeof options.stats !== 'boolean') throw new AdadeltaError(`must be true or false, got ${String(options.stats)}`, 'stats');
     const stalledBelow = options.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options.stalledBelow);
-    this.#withStats = options.stats === true;
-    this.#stalledBelow = stalledBelow;
+    this.#stalledBelow = options.stats === true ? stalledBelow : undefined;
   }
 
   /** The calling thread's share of a step: everything, or the first range with a pool. */
   readonly #runOwn = (): void => {
-    const t = this.#table;
-    const x = this.#kernel.exports;
-    if (this.#withStats) x.step_stats(t.tensors, t.nTensors, t.groups, t.nGroups, 0, t.end, t.stats[0]!, this.#stalledBelow);
-    else x.step(t.tensors, t.nTensors, t.groups, t.nGroups, 0, t.end);
+    stepRange(this.#kernel.exports, this.#table, 0, this.#ownEnd, this.#table.stats[0]!, this.#stalledBelow);
   };
 
   #finishStep(): void {
-    if (this.#withStats) this.#statsStalledBelow = this.#stalledBelow;
+    if (this.#stalledBelow !== undefined) this.#statsStalledBelow = this.#stalledBelow;
     const steps = this.#steps;
     for (let i = 0; i < steps.length; i++) steps[i]! += 1;
   }
@@ -452,10 +254,10 @@ export class Adadelta {
    * thread).
    */
   step(options?: StepOptions): void {
-    this.#prepare(options);
+    this.#readStepOptions(options);
     if (this.#pool) {
       try {
-        this.#pool.run(this.#withStats, this.#stalledBelow, this.#runOwn);
+        this.#pool.run(this.#stalledBelow, this.#runOwn);
       } catch (e) {
         this.#tear(e);
       }
@@ -470,11 +272,11 @@ export class Adadelta {
    * calling thread. With one thread it steps at once and resolves.
    */
   async stepAsync(options?: StepOptions): Promise<void> {
-    this.#prepare(options);
+    this.#readStepOptions(options);
     if (this.#pool) {
       this.#stepping = true;
       try {
-        await this.#pool.runAsync(this.#withStats, this.#stalledBelow, this.#runOwn);
+        await this.#pool.runAsync(this.#stalledBelow, this.#runOwn);
       } catch (e) {
         this.#tear(e);
       } finally {
@@ -501,16 +303,6 @@ export class Adadelta {
     return summarize(regions, t.nGroups, this.#statsStalledBelow);
   }
 
-  /** @internal For tests of worker failure. */
-  async [KILL_WORKER](k: number): Promise<void> {
-    await this.#pool?.killWorker(k);
-  }
-
-  /** @internal For tests of a late wake-up. */
-  [DELAY_WAKE](ms: number): void {
-    if (this.#pool) this.#pool.wakeDelayMs = ms;
-  }
-
   /** The initial E[Δx²] this optimizer's fresh state starts from (0 unless set at creation). */
   get initialAccDelta(): number {
     this.#assertLive();
@@ -520,15 +312,15 @@ export class Adadelta {
   /** Zero-fills every gradient. */
   zeroGrad(): void {
     this.#assertIdle();
-    for (const b of this.#buffers) b.grad.fill(0);
+    for (const b of this.#views) b.grad.fill(0);
   }
 
   /** A copy of param `i`'s state. */
   state(i: number): ParamState {
     this.#assertWhole();
-    const b = this.#buffers[i];
+    const b = this.#views[i];
     if (!Number.isInteger(i) || b === undefined) {
-      throw new AdadeltaError(`no param ${i}; this optimizer has params 0..${this.#buffers.length - 1}`, 'state');
+      throw new AdadeltaError(`no param ${i}; this optimizer has params 0..${this.#views.length - 1}`, 'state');
     }
     return { step: this.#steps[i]!, squareAvg: b.squareAvg.slice(), accDelta: b.accDelta.slice() };
   }
@@ -545,7 +337,7 @@ export class Adadelta {
         const { params, ...hyper } = g.toJSON();
         return { hyper, params };
       }),
-      states: this.#buffers.map((b, i) => ({ step: this.#steps[i]!, squareAvg: b.squareAvg, accDelta: b.accDelta })),
+      states: this.#views.map((b, i) => ({ step: this.#steps[i]!, squareAvg: b.squareAvg, accDelta: b.accDelta })),
       initialAccDelta: this.#initialAccDelta,
     });
   }
@@ -559,14 +351,14 @@ export class Adadelta {
     this.#assertIdle();
     const loaded = decodeCheckpoint(bytes, {
       groups: this.#groups.map((g) => g.params),
-      lengths: this.#buffers.map((b) => b.squareAvg.length),
+      lengths: this.#views.map((b) => b.squareAvg.length),
       initialAccDelta: this.#initialAccDelta,
     });
     // Validated: from here nothing can fail.
     loaded.groups.forEach((g, gi) => this.#groups[gi]!.replace(g.hyper));
     loaded.states.forEach((s, i) => {
-      this.#buffers[i]!.squareAvg.set(s.squareAvg);
-      this.#buffers[i]!.accDelta.set(s.accDelta);
+      this.#views[i]!.squareAvg.set(s.squareAvg);
+      this.#views[i]!.accDelta.set(s.accDelta);
       this.#steps[i] = s.step;
     });
     this.#torn = undefined;
@@ -593,10 +385,4 @@ export class Adadelta {
   declare [Symbol.dispose]: () => void;
 }
 
-Object.defineProperty(Adadelta.prototype, disposeSymbol, {
-  value: function (this: Adadelta) {
-    this.dispose();
-  },
-  writable: true,
-  configurable: true,
-});
+disposable(Adadelta);

@@ -1,5 +1,5 @@
 export { Adadelta } from './adadelta.js';
-export type { Param, ParamState } from './adadelta.js';
+export type { Param, ParamState } from './params.js';
 export { AdadeltaError } from './errors.js';
 export type { GroupStats, RateDistribution, StepOptions } from './diagnostics.js';
 export { ParamGroup } from './groups.js';

@@ -5,8 +5,8 @@
  * `statusWord(k)`: its phase, the generation it last took, and its heartbeat, a count it bumps
  * whenever it wakes. A caller blocked in a synchronous step cannot receive a worker's exit event,
  * so the heartbeat is how it tells a dead worker from a slow one (as a step that times out says
- * what the late worker was doing). worker-source.ts is a string: these offsets and phases are
- * written into it, and it is handed its own status offset at start.
+ * what the late worker was doing). The worker's code (worker-main.ts) runs from a string: these
+ * offsets and phases are handed to it as numbers (worker-source.ts), with its own status offset.
  */
 export const CONTROL = {
   generation: 0,
@@ -49,3 +49,7 @@ export function statusWord(k: number): number {
 export function controlWords(threads: number): number {
   return statusWord(threads);
 }
+
+/** Loads of a control word that a waiting thread spins through before it sleeps in
+ * Atomics.wait (about 0.2 ms): the caller waiting for workers, and a worker waiting for a step. */
+export const SPIN = 20_000;

@@ -3,79 +3,22 @@
  * thread steps the first range itself, so `threads: 2` means one worker. Ranges split the
  * concatenation of all tensors, not tensors, so one huge tensor still splits; every element
  * sees the same operations whichever thread runs it, so results are bit-identical to one thread.
+ * This module is the Atomics protocol; starting a worker is launcher.ts's, and what a worker
+ * runs is worker-main.ts's.
  */
 import { AdadeltaError } from '../errors.js';
-import { CONTROL, controlWords, PHASE, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
-import { nodeBuiltin } from '../node-builtin.js';
+import type { StepTable } from '../wasm/step.js';
+import { CONTROL, controlWords, PHASE, SPIN, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
+import { canBlock } from './environment.js';
+import { poolHooks } from './hooks.js';
+import { workerLauncher, type WorkerHandle } from './launcher.js';
 import { workerExiting } from './release.js';
-import { WORKER_SOURCE } from './worker-source.js';
-
-/** What every thread needs to step its range: the descriptor tables (byte addresses). */
-export interface StepPlan {
-  tensors: number;
-  nTensors: number;
-  groups: number;
-  nGroups: number;
-  total: number;
-  /** The control block: `controlWords(threads)` int32 words. */
-  control: number;
-  /** One diagnostics region per thread; thread k fills statsRegions[k]. */
-  statsRegions: readonly number[];
-}
 
 /** The range of thread `k` of `threads`, in elements, aligned to 8 (whole f32x4 vectors). */
-export function threadRange(total: number, threads: number, k: number): [number, number] {
+function threadRange(total: number, threads: number, k: number): [number, number] {
   const size = Math.ceil(total / threads / 8) * 8;
   return [Math.min(total, k * size), Math.min(total, (k + 1) * size)];
 }
-
-/** Why this environment cannot run worker threads over shared memory, or undefined if it can. */
-export function threadsUnavailable(): string | undefined {
-  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown; process?: { versions?: { node?: string } } };
-  if (typeof g.SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is not available';
-  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (COOP/COEP headers)';
-  if (g.process?.versions?.node === undefined && typeof g.Worker !== 'function') return 'Web Workers are not available';
-  return undefined;
-}
-
-/** The CPU count in Node's diagnostic report, read once: for Node before 20.16 (see coreCount). */
-let reportedCpus: number | undefined;
-
-/** The number of cores: `threads: 'auto'`. */
-export function coreCount(): number {
-  const g = globalThis as {
-    navigator?: { hardwareConcurrency?: number };
-    process?: { getBuiltinModule?: (id: string) => unknown; report?: { getReport?: () => { header?: { cpus?: unknown[] } } } };
-  };
-  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  if (os) return os.availableParallelism?.() ?? os.cpus().length;
-  // Node 20.0-20.15 has neither getBuiltinModule nor navigator, and node:os only through an
-  // import that settles after create() has sized its threads; its diagnostic report lists the
-  // CPUs synchronously (about 30 ms, so once).
-  reportedCpus ??= g.process?.report?.getReport?.().header?.cpus?.length;
-  if (reportedCpus) return reportedCpus;
-  return Math.max(1, g.navigator?.hardwareConcurrency ?? 1);
-}
-
-interface AnyWorker {
-  postMessage(message: unknown): void;
-  terminate(): unknown;
-  /** Node's workers are EventEmitters. */
-  removeAllListeners?(): void;
-  on?(event: string, cb: (arg: unknown) => void): void;
-  /** Web workers have handler properties. */
-  onmessage?: unknown;
-  onerror?: unknown;
-}
-
-type WorkerThreads = { Worker: new (code: string, options: { eval: true }) => AnyWorker & { on(event: string, cb: (arg: unknown) => void): void; unref(): void } };
-
-async function nodeWorkerThreads(): Promise<WorkerThreads | undefined> {
-  return (await nodeBuiltin('node:worker_threads')) as WorkerThreads | undefined;
-}
-
-/** Loads of the control word to spin through before sleeping in Atomics.wait (about 0.2 ms). */
-const SPIN = 20_000;
 
 /** How long a step may wait for its workers before the pool is declared broken. */
 const STEP_TIMEOUT_MS = 60_000;
@@ -99,7 +42,7 @@ const CHECK_GAP_MAX_MS = 150;
 const STEPPING_SLACK = 50;
 
 export class WorkerPool {
-  readonly #workers: AnyWorker[];
+  readonly #workers: WorkerHandle[];
   readonly #control: Int32Array;
   readonly #stalledBelow: Float32Array;
   #broken: string | undefined;
@@ -114,47 +57,41 @@ export class WorkerPool {
   #checkedAt = 0;
   /** How long the calling thread took for its own range in this step (ms). */
   #ownMs = 0;
-  /** @internal For tests: a pause between publishing a step and waking the workers. */
-  wakeDelayMs = 0;
+  /** The end of the calling thread's own range (it starts at 0). */
+  readonly ownEnd: number;
 
-  private constructor(workers: AnyWorker[], memory: WebAssembly.Memory, plan: StepPlan) {
-    const threads = plan.statsRegions.length;
+  private constructor(workers: WorkerHandle[], memory: WebAssembly.Memory, table: StepTable, control: number) {
+    const threads = table.stats.length;
     this.#workers = workers;
-    this.#control = new Int32Array(memory.buffer, plan.control, controlWords(threads));
-    this.#stalledBelow = new Float32Array(memory.buffer, plan.control + CONTROL.stalledBelow * 4, 1);
+    this.ownEnd = threadRange(table.total, threads, 0)[1];
+    this.#control = new Int32Array(memory.buffer, control, controlWords(threads));
+    this.#stalledBelow = new Float32Array(memory.buffer, control + CONTROL.stalledBelow * 4, 1);
     this.#canBlock = canBlock(this.#control);
     this.#heartbeats = new Int32Array(threads - 1);
     this.#silentMs = new Float64Array(threads - 1);
   }
 
-  /** Starts `threads - 1` workers over `memory` and waits until each has its instance. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, plan: StepPlan, threads: number): Promise<WorkerPool> {
-    const workerThreads = await nodeWorkerThreads();
-    const workers: AnyWorker[] = [];
-    const pool = new WorkerPool(workers, memory, plan);
+  /**
+   * Starts a worker for each stats region of `table` but the first (the calling thread's), over
+   * `memory`, and waits until each has its instance. `control` is the byte address of
+   * `controlWords(threads)` words; `stackSize` the stack each worker instance takes.
+   */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, table: StepTable, control: number, stackSize: number): Promise<WorkerPool> {
+    const launch = await workerLauncher();
+    const threads = table.stats.length;
+    const workers: WorkerHandle[] = [];
+    const pool = new WorkerPool(workers, memory, table, control);
     try {
       await Promise.all(
-        Array.from({ length: threads - 1 }, async (_, i) => {
-          const k = i + 1;
-          const [begin, end] = threadRange(plan.total, threads, k);
-          const init = {
-            module,
-            memory,
-            control: plan.control,
-            tensors: plan.tensors,
-            nTensors: plan.nTensors,
-            groups: plan.groups,
-            nGroups: plan.nGroups,
-            begin,
-            end,
-            stats: plan.statsRegions[k],
-            index: k,
-            status: statusWord(k),
-            controlWords: controlWords(threads),
-            stackSize: 65536,
-          };
+        Array.from({ length: threads - 1 }, (_, i) => {
+          const thread = i + 1;
+          const [begin, end] = threadRange(table.total, threads, thread);
+          const init = { module, memory, table, control, controlWords: controlWords(threads), thread, status: statusWord(thread), begin, end, stackSize };
+          const { worker, ready } = launch(init, (reason) => pool.#markBroken(reason));
           // Listed before it is ready, so that a failed start terminates it too; slot k-1 is worker k.
-          await (workerThreads ? startNodeWorker(workerThreads, init, pool, workers, i) : startWebWorker(init, pool, workers, i));
+          workers[i] = worker;
+          poolHooks.workerStarted?.(() => worker.terminate());
+          return ready;
         }),
       );
     } catch (e) {
@@ -168,18 +105,19 @@ export class WorkerPool {
     return this.#workers.length + 1;
   }
 
-  /** @internal Called by a worker's error or exit handler. */
-  markBroken(reason: string): void {
+  /** A worker's error or exit: the next step fails. */
+  #markBroken(reason: string): void {
     this.#broken ??= reason;
   }
 
-  #signal(withStats: boolean, stalledBelow: number): void {
+  /** Publishes a step: with stats when `stalledBelow` is a threshold. */
+  #signal(stalledBelow: number | undefined): void {
     if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken}); this optimizer cannot step any more`, 'threads');
     const ctl = this.#control;
     this.#inStep = true;
     Atomics.store(ctl, CONTROL.failed, 0);
-    Atomics.store(ctl, CONTROL.withStats, withStats ? 1 : 0);
-    this.#stalledBelow[0] = stalledBelow;
+    Atomics.store(ctl, CONTROL.withStats, stalledBelow === undefined ? 0 : 1);
+    this.#stalledBelow[0] = stalledBelow ?? 0;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
     // Heartbeats are judged from here: each worker owes a sign of life from now on.
     this.#checkedAt = performance.now();
@@ -188,7 +126,7 @@ export class WorkerPool {
       this.#silentMs[i] = 0;
     }
     Atomics.add(ctl, CONTROL.generation, 1);
-    if (this.wakeDelayMs > 0) for (const until = performance.now() + this.wakeDelayMs; performance.now() < until; );
+    poolHooks.beforeWake?.();
     Atomics.notify(ctl, CONTROL.generation);
   }
 
@@ -197,14 +135,15 @@ export class WorkerPool {
     this.#inStep = false;
   }
 
-  /** Whether the last step failed after it had started: some ranges may have stepped. */
-  get started(): boolean {
+  /** Whether a step has been handed to the workers and has not ended: if it fails now, some
+   * ranges may have stepped and others not. */
+  get inStep(): boolean {
     return this.#inStep;
   }
 
   /** Ends the pool for good: no worker may go on writing into the state. */
   #fail(reason: string): never {
-    this.markBroken(reason);
+    this.#markBroken(reason);
     this.terminate();
     throw new AdadeltaError(`a worker thread failed (${reason})`, 'threads');
   }
@@ -261,8 +200,8 @@ export class WorkerPool {
   }
 
   /** One step: workers run their ranges while `runOwn` runs the calling thread's range. */
-  run(withStats: boolean, stalledBelow: number, runOwn: () => void): void {
-    this.#signal(withStats, stalledBelow);
+  run(stalledBelow: number | undefined, runOwn: () => void): void {
+    this.#signal(stalledBelow);
     this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -278,8 +217,8 @@ export class WorkerPool {
   }
 
   /** The same as `run`, awaiting the workers without blocking the calling thread. */
-  async runAsync(withStats: boolean, stalledBelow: number, runOwn: () => void): Promise<void> {
-    this.#signal(withStats, stalledBelow);
+  async runAsync(stalledBelow: number | undefined, runOwn: () => void): Promise<void> {
+    this.#signal(stalledBelow);
     this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -311,87 +250,10 @@ export class WorkerPool {
     Atomics.notify(this.#control, CONTROL.generation);
     for (const w of this.#workers) {
       // A terminated worker stays referenced until its exit event is handled, and our handlers
-      // hold this pool and so the shared memory: drop them first (a no-op 'error' handler keeps
-      // a late error from throwing), then terminate, whose promise settles when the thread is
-      // gone and with it the worker's own hold on the memory.
-      if (w.removeAllListeners) {
-        w.removeAllListeners();
-        w.on?.('error', () => {});
-      } else {
-        w.onmessage = null;
-        w.onerror = null;
-      }
+      // hold this pool and so the shared memory: drop them first, then terminate, whose promise
+      // settles when the thread is gone and with it the worker's own hold on the memory.
+      w.detach();
       workerExiting(w.terminate());
     }
   }
-
-  /** @internal For tests: ends one worker as if it had crashed. */
-  async killWorker(index: number): Promise<void> {
-    await this.#workers[index]?.terminate();
-  }
-}
-
-function canBlock(ctl: Int32Array): boolean {
-  try {
-    // Where blocking is allowed this returns 'not-equal' at once (the word is not -1).
-    Atomics.wait(ctl, CONTROL.failed, -1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function startNodeWorker(wt: WorkerThreads, init: object, pool: WorkerPool, workers: AnyWorker[], slot: number): Promise<AnyWorker> {
-  return new Promise((resolve, reject) => {
-    const worker = new wt.Worker(WORKER_SOURCE, { eval: true });
-    workers[slot] = worker;
-    let ready = false;
-    worker.on('message', (m) => {
-      const msg = m as { ready?: boolean; error?: string };
-      if (msg.ready) {
-        ready = true;
-        // A finished program must not wait for its workers (dispose() also ends them). Not
-        // before now: the start must keep the process alive, and a listener added after
-        // unref() refs the worker's port again.
-        worker.unref();
-        resolve(worker);
-      } else if (msg.error) {
-        reject(new AdadeltaError(`a worker could not start: ${msg.error}`, 'threads'));
-      }
-    });
-    worker.on('error', (e) => {
-      pool.markBroken(`worker error: ${(e as Error).message}`);
-      if (!ready) reject(e);
-    });
-    worker.on('exit', (code) => {
-      pool.markBroken(`worker exited with code ${code as number}`);
-      if (!ready) reject(new AdadeltaError(`a worker exited before it started (code ${code as number})`, 'threads'));
-    });
-    worker.postMessage(init);
-  });
-}
-
-function startWebWorker(init: object, pool: WorkerPool, workers: AnyWorker[], slot: number): Promise<AnyWorker> {
-  return new Promise((resolve, reject) => {
-    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-    const worker = new Worker(url);
-    workers[slot] = worker;
-    let ready = false;
-    worker.onmessage = (e: MessageEvent) => {
-      const msg = e.data as { ready?: boolean; error?: string };
-      // The script has loaded by the time it answers: the URL can go.
-      URL.revokeObjectURL(url);
-      if (msg.ready) {
-        ready = true;
-        resolve(worker);
-      } else if (msg.error) {
-        reject(new AdadeltaError(`a worker could not start: ${msg.error}`, 'threads'));
-      }
-    };
-    worker.onerror = (e: ErrorEvent) => {
-      pool.markBroken(`worker error: ${e.message}`);
-      if (!ready) reject(new AdadeltaError(`a worker could not start: ${e.message}`, 'threads'));
-    };
-    worker.postMessage(init);
-  });
 }

@@ -5,16 +5,16 @@
  */
 import { AdadeltaError } from '../errors.js';
 import { adoptKernel, compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
+import { kernelImports } from './imports.js';
 import { checkKernelModule, describeSource, whereFrom, type KernelSources } from './source.js';
+import type { StepExports } from './step.js';
 
 /** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
-export interface KernelExports {
+export interface KernelExports extends StepExports {
   /** Exported by the simd and plain builds; the threads build imports a shared memory instead. */
   readonly memory?: WebAssembly.Memory;
   alloc_f32(len: number): number;
   free_f32(ptr: number, len: number): void;
-  step(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number): void;
-  step_stats(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number, stats: number, stalledBelow: number): void;
   simd128(): number;
   /** Starts an instance; in the threads build, every instance after the first gets a stack of
    * `threadStackSize` bytes (a multiple of 64 KiB) from the shared heap. */
@@ -23,39 +23,15 @@ export interface KernelExports {
   readonly [layout: `layout_${string}`]: () => number;
 }
 
+/** The size of a wasm memory page, in bytes. */
+export const PAGE = 65536;
 /** wasm32 addresses 4 GiB; one page of it is the kernel's own stack, data and table. */
 export const WASM32_MAX_BYTES = 2 ** 32;
-const PAGE = 65536;
+/** The same limit in pages, as `WebAssembly.Memory` counts it. */
+export const WASM32_MAX_PAGES = WASM32_MAX_BYTES / PAGE;
 
-/**
- * wasm-bindgen's generated JS is a singleton (one module-level instance), but we want an
- * instance per optimizer. So we instantiate the `_bg.wasm` ourselves and provide the few
- * imports wasm-bindgen's glue would. Any import we do not know fails loudly at creation,
- * and test/wasm-build.test.ts pins the list.
- */
-export function kernelImports(module: WebAssembly.Module, self: { exports?: KernelExports }, memory?: WebAssembly.Memory): WebAssembly.Imports {
-  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
-  for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
-    let value: WebAssembly.ImportValue;
-    if (name === '__wbindgen_init_externref_table' && kind === 'function') {
-      // What wasm-bindgen's glue does: reserve the well-known externref slots.
-      value = () => {
-        const table = self.exports!.__wbindgen_externrefs;
-        table.set(0, undefined);
-        table.set(1024, undefined);
-        table.set(1025, null);
-        table.set(1026, true);
-        table.set(1027, false);
-      };
-    } else if (kind === 'memory' && memory !== undefined) {
-      // The threads build links with --import-memory: every thread's instance shares one memory.
-      value = memory;
-    } else {
-      throw new AdadeltaError(`the wasm kernel imports ${from}.${name} (${kind}), which this loader does not provide`);
-    }
-    (imports[from] ??= {})[name] = value;
-  }
-  return imports;
+function unknownImport(description: string): never {
+  throw new AdadeltaError(`the wasm kernel imports ${description}, which this loader does not provide`);
 }
 
 export class KernelInstance {
@@ -73,7 +49,7 @@ export class KernelInstance {
   static async create(build: ResolvedBuild | 'threads', sources: KernelSources, sharedMemory?: WebAssembly.Memory): Promise<KernelInstance> {
     const module = await compileBuild(build, sources);
     const self: { exports?: KernelExports } = {};
-    const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory)).catch((e: Error) => {
+    const instance = await WebAssembly.instantiate(module, kernelImports(module, self, sharedMemory, unknownImport)).catch((e: Error) => {
       throw new AdadeltaError(`could not start the ${build} wasm kernel: ${e.message}`);
     });
     return KernelInstance.#started(build, sources, module, instance, self, sharedMemory);
@@ -103,7 +79,7 @@ export class KernelInstance {
       throw new AdadeltaError(`the ${build} wasm kernel is not compiled yet: await Adadelta.prepare() (or any Adadelta.create) once before creating optimizers synchronously`);
     }
     const self: { exports?: KernelExports } = {};
-    return KernelInstance.#started(build, sources, module, new WebAssembly.Instance(module, kernelImports(module, self)), self, undefined);
+    return KernelInstance.#started(build, sources, module, new WebAssembly.Instance(module, kernelImports(module, self, undefined, unknownImport)), self, undefined);
   }
 
   /** Starts an instance and checks it is the build asked for; a user-given kernel that passes
@@ -167,4 +143,3 @@ export function allocationBytes(len: number): number {
   return Math.ceil((len * 4) / 16) * 16 + 16;
 }
 
-export { PAGE };
