@@ -19,7 +19,7 @@ import {
   type NamedTensorMap,
 } from '@tensorflow/tfjs-core';
 import { AdadeltaError, type Adadelta } from '../index.js';
-import { canCreateSync, createCore, createCoreSync } from './core.js';
+import { createCore, createCoreSync } from './core.js';
 import { matchSavedName } from './names.js';
 import { optionsFromConfig, resolveAdapterOptions, type AdadeltaOptimizerOptions, type ResolvedOptions } from './options.js';
 import { singleParamStateFile } from './state-file.js';
@@ -151,7 +151,7 @@ export class AdadeltaOptimizer extends Optimizer {
         let slot = this.#slots.get(name) ?? this.#peekSaved(variable, claimed);
         if (slot !== undefined && !this.#slots.has(name)) claimed.add(slot.name);
         if (slot === undefined) {
-          slot = { name, shape: [...variable.shape], core: createCoreSync(variable.dataSync() as Float32Array, this.#options, name), written: variable.dataId };
+          slot = { name, shape: [...variable.shape], core: createCoreSync(variable.dataSync() as Float32Array, this.#options), written: variable.dataId };
           created.push(slot);
         }
         this.#checkShape(slot, variable);
@@ -275,9 +275,10 @@ export class AdadeltaOptimizer extends Optimizer {
     super.dispose();
   }
 
-  /** Whether variables never seen before can be stepped without `prepare()` (see core.ts). */
+  /** Whether variables never seen before can be stepped without `prepare()`: always, since
+   * the core's `Adadelta.createSync` makes their state inside `applyGradients` (see core.ts). */
   static get createsStateLazily(): boolean {
-    return canCreateSync();
+    return true;
   }
 
   #disposeCores(): void {
