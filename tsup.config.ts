@@ -48,8 +48,7 @@ export default defineConfig([
   {
     ...common,
     // The default entry: kernels inlined as base64 (ts/wasm/bundled.ts).
-    entry: { index: 'ts/index.ts', tfjs: 'ts/tfjs/index.ts' },
-    esbuildPlugins: [tfjsImportsCoreAsPackage],
+    entry: { index: 'ts/index.ts' },
     loader: { '.wasm': 'base64' },
     async onSuccess() {
       for (const build of ['simd', 'plain', 'threads']) {
@@ -57,6 +56,11 @@ export default defineConfig([
       }
     },
   },
+  // `adadelta-wasm/tfjs`, built on its own: built beside the default entry, the two would share
+  // chunks (the checkpoint codec, which the adapter imports) under hashed names, and clean: false
+  // would leave every old one in dist/ to be packed. Its declarations carry the few core types
+  // they use.
+  { ...common, entry: { tfjs: 'ts/tfjs/index.ts' }, esbuildPlugins: [tfjsImportsCoreAsPackage] },
   // `adadelta-wasm/slim`: no wasm bytes in the bundle; the .wasm files beside it.
   { ...common, entry: { slim: 'ts/index.ts' }, esbuildPlugins: [kernelsFrom('slim')] },
   // The `workerd` condition (Cloudflare Workers): kernels imported as wasm modules. ESM only,
