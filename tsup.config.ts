@@ -35,7 +35,9 @@ const common: Options = {
   // An optional peer dependency: only the tfjs entry imports it, and never bundles it.
   external: ['@tensorflow/tfjs-core', 'adadelta-wasm'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // Members marked `/** @internal */` (a constructor only the optimizer calls, test seams) are
+  // left out of the published declarations; test/packaging checks that none is there.
+  dts: { compilerOptions: { stripInternal: true } },
   // No source maps: the tarball leaves them out, and a map comment pointing at nothing is noise.
   sourcemap: false,
   // No clean: tests may be reading dist/ while it is rebuilt. Files are overwritten in place.

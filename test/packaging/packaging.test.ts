@@ -124,6 +124,24 @@ describe('the tarball', () => {
     expect(found.length, `published files matching ${pattern}`).toBeGreaterThan(0);
     return found;
   };
+  const declarations = () => publishedText(/\.d\.c?ts$/);
+
+  it('publishes no @internal member in its declarations (tsup strips them)', () => {
+    for (const [path, text] of declarations()) {
+      expect(text, path).not.toContain('@internal');
+      // ParamGroup's whole-group write, which loadState uses; the pool's own bookkeeping.
+      for (const name of [/\breplace\(/, /\bmarkBroken\b/]) expect(text, path).not.toMatch(name);
+    }
+  });
+
+  // Issue 15 removes these test seams from the library itself; until then stripping @internal
+  // is what keeps them out of the declarations.
+  it('publishes no test seam in its declarations: KILL_WORKER, DELAY_WAKE, killWorker, wakeDelayMs', () => {
+    for (const [path, text] of declarations()) {
+      for (const name of ['KILL_WORKER', 'DELAY_WAKE', 'killWorker', 'wakeDelayMs']) expect(text, path).not.toMatch(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
   it('the tfjs entry loads the one core: it imports the package, and its only class is its optimizer', () => {
     // A second AdadeltaError or Adadelta class would break `instanceof` for users of both entries.
     for (const [path, text] of publishedText(/^dist\/tfjs\.c?js$/)) {
