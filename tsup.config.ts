@@ -35,7 +35,9 @@ const common: Options = {
   // An optional peer dependency: only the tfjs entry imports it, and never bundles it.
   external: ['@tensorflow/tfjs-core', 'adadelta-wasm'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // Members marked `/** @internal */` (a constructor only the optimizer calls, test seams) are
+  // left out of the published declarations; test/packaging checks that none is there.
+  dts: { compilerOptions: { stripInternal: true } },
   // No source maps: the tarball leaves them out, and a map comment pointing at nothing is noise.
   sourcemap: false,
   // No clean: tests may be reading dist/ while it is rebuilt. Files are overwritten in place.
@@ -48,8 +50,7 @@ export default defineConfig([
   {
     ...common,
     // The default entry: kernels inlined as base64 (ts/wasm/bundled.ts).
-    entry: { index: 'ts/index.ts', tfjs: 'ts/tfjs/index.ts' },
-    esbuildPlugins: [tfjsImportsCoreAsPackage],
+    entry: { index: 'ts/index.ts' },
     loader: { '.wasm': 'base64' },
     async onSuccess() {
       for (const build of ['simd', 'plain', 'threads']) {
@@ -57,6 +58,11 @@ export default defineConfig([
       }
     },
   },
+  // `adadelta-wasm/tfjs`, built on its own: built beside the default entry, the two would share
+  // chunks (the checkpoint codec, which the adapter imports) under hashed names, and clean: false
+  // would leave every old one in dist/ to be packed. Its declarations carry the few core types
+  // they use.
+  { ...common, entry: { tfjs: 'ts/tfjs/index.ts' }, esbuildPlugins: [tfjsImportsCoreAsPackage] },
   // `adadelta-wasm/slim`: no wasm bytes in the bundle; the .wasm files beside it.
   { ...common, entry: { slim: 'ts/index.ts' }, esbuildPlugins: [kernelsFrom('slim')] },
   // The `workerd` condition (Cloudflare Workers): kernels imported as wasm modules. ESM only,

@@ -9,7 +9,7 @@
  * runtimes of scripts/setup-runtimes.sh; a runtime that is missing is skipped with its reason
  * printed. A table of the matrix is printed at the end.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,9 @@ describe('the tarball', () => {
     for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/slim.js', 'dist/slim.cjs', 'dist/slim.d.ts', 'dist/slim.d.cts', 'dist/workerd.js', 'dist/adadelta-simd.wasm', 'dist/adadelta-plain.wasm', 'dist/adadelta-threads.wasm']) {
       expect(paths).toContain(file);
     }
+    // Only the entries' own files: a shared chunk (hashed name) would also leave its old
+    // versions in dist/, which is never cleaned, to be packed.
+    expect(paths.filter((p) => p.startsWith('dist/') && !/^dist\/((index|slim|tfjs)\.(c?js|d\.c?ts)|workerd\.js|adadelta-(simd|plain|threads)\.wasm)$/.test(p))).toEqual([]);
     const wasm = packed.files.filter((f) => f.path.endsWith('.wasm'));
     console.log(`tarball ${packed.size} bytes (budget ${TARBALL_BUDGET}); ${wasm.map((f) => `${f.path} ${f.size} bytes`).join(', ')} (budget ${WASM_BUDGET} each)`);
     expect(packed.size).toBeLessThan(TARBALL_BUDGET);
@@ -112,6 +115,40 @@ describe('the tarball', () => {
     const assets = ['adadelta-simd.wasm', 'adadelta-plain.wasm', 'adadelta-threads.wasm'];
     const { stdout } = await run(join(BIN, 'attw'), [packed.tarball, '--format', 'ascii', '--no-color', '--exclude-entrypoints', ...assets]);
     expect(stdout).toContain('No problems found');
+  });
+
+  /** The text of each published file whose path matches, as npm installed it from the tarball. */
+  const publishedText = (pattern: RegExp) => {
+    const installed = join(dirs['node-esm']!, 'node_modules', 'adadelta-wasm');
+    const found = packed.files.filter((f) => pattern.test(f.path)).map((f) => [f.path, readFileSync(join(installed, f.path), 'utf8')] as const);
+    expect(found.length, `published files matching ${pattern}`).toBeGreaterThan(0);
+    return found;
+  };
+  const declarations = () => publishedText(/\.d\.c?ts$/);
+
+  it('publishes no @internal member in its declarations (tsup strips them)', () => {
+    for (const [path, text] of declarations()) {
+      expect(text, path).not.toContain('@internal');
+      // ParamGroup's whole-group write, which loadState uses; the pool's own bookkeeping.
+      for (const name of [/\breplace\(/, /\bmarkBroken\b/]) expect(text, path).not.toMatch(name);
+    }
+  });
+
+  // Issue 15 removes these test seams from the library itself; until then stripping @internal
+  // is what keeps them out of the declarations.
+  it('publishes no test seam in its declarations: KILL_WORKER, DELAY_WAKE, killWorker, wakeDelayMs', () => {
+    for (const [path, text] of declarations()) {
+      for (const name of ['KILL_WORKER', 'DELAY_WAKE', 'killWorker', 'wakeDelayMs']) expect(text, path).not.toMatch(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
+  it('the tfjs entry loads the one core: it imports the package, and its only class is its optimizer', () => {
+    // A second AdadeltaError or Adadelta class would break `instanceof` for users of both entries.
+    for (const [path, text] of publishedText(/^dist\/tfjs\.c?js$/)) {
+      expect(text, path).toMatch(/from "adadelta-wasm"|require\("adadelta-wasm"\)/);
+      const classes = [...text.matchAll(/\b(\w+)\s*=\s*class\b|\bclass\s+(\w+)\s*(?:extends\b|\{)/g)].map((m) => m[1] ?? m[2]);
+      expect(classes, path).toEqual(['AdadeltaOptimizer']);
+    }
   });
 });
 

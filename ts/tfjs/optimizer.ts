@@ -19,10 +19,10 @@ import {
   type NamedTensorMap,
 } from '@tensorflow/tfjs-core';
 import { AdadeltaError, type Adadelta } from '../index.js';
-import { canCreateSync, createCore, createCoreSync } from './core.js';
+import { encodeCheckpoint } from '../state/checkpoint.js';
+import { createCore, createCoreSync } from './core.js';
 import { matchSavedName } from './names.js';
 import { optionsFromConfig, resolveAdapterOptions, type AdadeltaOptimizerOptions, type ResolvedOptions } from './options.js';
-import { singleParamStateFile } from './state-file.js';
 
 /** A named tensor, as tf.js's Optimizer API passes them (the type is not exported by tfjs-core). */
 export interface NamedTensor {
@@ -151,7 +151,7 @@ export class AdadeltaOptimizer extends Optimizer {
         let slot = this.#slots.get(name) ?? this.#peekSaved(variable, claimed);
         if (slot !== undefined && !this.#slots.has(name)) claimed.add(slot.name);
         if (slot === undefined) {
-          slot = { name, shape: [...variable.shape], core: createCoreSync(variable.dataSync() as Float32Array, this.#options, name), written: variable.dataId };
+          slot = { name, shape: [...variable.shape], core: createCoreSync(variable.dataSync() as Float32Array, this.#options), written: variable.dataId };
           created.push(slot);
         }
         this.#checkShape(slot, variable);
@@ -245,7 +245,7 @@ export class AdadeltaOptimizer extends Optimizer {
         }
         const core = await createCore(new Float32Array(sq.size), this.#options);
         restored.set(name, { name, shape: [...sq.shape], core, written: undefined });
-        loadState(core, singleParamStateFile(await float32(sq), await float32(acc), (await step.data())[0]!, this.#options));
+        loadVariableState(core, { step: (await step.data())[0]!, squareAvg: await float32(sq), accDelta: await float32(acc) });
       }
     } catch (e) {
       for (const slot of restored.values()) slot.core.dispose();
@@ -275,9 +275,10 @@ export class AdadeltaOptimizer extends Optimizer {
     super.dispose();
   }
 
-  /** Whether variables never seen before can be stepped without `prepare()` (see core.ts). */
+  /** Whether variables never seen before can be stepped without `prepare()`: always, since
+   * the core's `Adadelta.createSync` makes their state inside `applyGradients` (see core.ts). */
   static get createsStateLazily(): boolean {
-    return canCreateSync();
+    return true;
   }
 
   #disposeCores(): void {
@@ -381,10 +382,12 @@ async function float32(t: Tensor): Promise<Float32Array> {
   return Float32Array.from(await t.data());
 }
 
-function loadState(core: Adadelta, bytes: Uint8Array): void {
-  const load = (core as unknown as { loadState?: (bytes: Uint8Array) => void }).loadState;
-  if (typeof load !== 'function') {
-    throw new AdadeltaError('this build of adadelta-wasm has no loadState, which setWeights needs', 'setWeights');
-  }
-  load.call(core, bytes);
+/**
+ * Gives a one-param core the state `getWeights()` wrote, through the core's own checkpoint:
+ * `loadState` validates it as it would a torch file (a non-integer step, a wrong length), and
+ * the group's hyperparameters are the core's own, so they are unchanged.
+ */
+function loadVariableState(core: Adadelta, state: VariableState): void {
+  const { params, ...hyper } = core.paramGroups[0]!.toJSON();
+  core.loadState(encodeCheckpoint({ groups: [{ hyper, params }], states: [state] }));
 }

@@ -1,39 +1,32 @@
 /**
  * The adapter's options and their round trip through tf.js's serialization (getConfig /
- * fromConfig). Validation of values is the core's: every value is passed to `Adadelta.create`.
+ * fromConfig). The types, defaults and validation are the core's: the adapter picks the options
+ * that getConfig() can carry through a model.save, and passes every value to the core's checks.
  */
-import { Adadelta, AdadeltaError } from '../index.js';
+import { Adadelta, AdadeltaError, DEFAULTS, type Build, type Hyperparameters } from '../index.js';
 
-/** Options of `adadeltaOptimizer()`. Defaults are torch.optim.Adadelta's, not tf.js's. */
-export interface AdadeltaOptimizerOptions {
-  /**
-   * Scales every update. Default 1.0, as in PyTorch and in Zeiler's paper: Adadelta's update
-   * already has the units of the parameter, so lr is a multiplier, not a step size. tf.js and
-   * Keras default to 0.001, which makes every step 1000x smaller than the method intends.
-   */
-  lr?: number;
-  /** Decay of both moving averages, in [0, 1]. Default 0.9. */
-  rho?: number;
-  /** Added inside both square roots; sets the size of the first steps. Default 1e-6. */
-  eps?: number;
-  /** L2 penalty added to the gradient (torch's weight_decay). Default 0. */
-  weightDecay?: number;
+/**
+ * Options of `adadeltaOptimizer()`: the core's `lr`, `rho`, `eps`, `weightDecay` and `build`.
+ * Defaults are torch.optim.Adadelta's, not tf.js's: lr 1.0, rho 0.9, eps 1e-6, weightDecay 0,
+ * build 'auto'. Adadelta's update already has the units of the parameter, so lr is a
+ * multiplier, not a step size; tf.js and Keras default to 0.001, which makes every step 1000x
+ * smaller than the method intends.
+ */
+export interface AdadeltaOptimizerOptions extends Partial<ResolvedOptions> {}
+
+/** The adapter's options resolved: the core's hyperparameters but `maximize` (tf.js minimizes). */
+export interface ResolvedOptions extends Pick<Hyperparameters, 'lr' | 'rho' | 'eps' | 'weightDecay'> {
   /** Which wasm kernel runs: 'auto' (SIMD where supported), 'simd' or 'plain'. */
-  build?: 'auto' | 'simd' | 'plain';
+  build: Build;
 }
 
-export interface CoreHyper {
-  lr: number;
-  rho: number;
-  eps: number;
-  weightDecay: number;
-}
-
-export interface ResolvedOptions extends CoreHyper {
-  build: 'auto' | 'simd' | 'plain';
-}
-
-export const TFJS_DEFAULTS: Readonly<ResolvedOptions> = Object.freeze({ lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, build: 'auto' });
+export const TFJS_DEFAULTS: Readonly<ResolvedOptions> = Object.freeze({
+  lr: DEFAULTS.lr,
+  rho: DEFAULTS.rho,
+  eps: DEFAULTS.eps,
+  weightDecay: DEFAULTS.weightDecay,
+  build: 'auto',
+});
 
 const KEYS: readonly string[] = Object.keys(TFJS_DEFAULTS);
 
