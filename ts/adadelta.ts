@@ -2,7 +2,7 @@
  * The Adadelta optimizer: params, grads and state in the wasm memory of one kernel instance,
  * zero-copy views over them, and one wasm call per step.
  */
-import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './diagnostics.js';
+import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './stats.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
 import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type Build, type GroupSpec, type ParamGroupInit, type ParamInit, type ParamSpec } from './options.js';

@@ -6,9 +6,9 @@
 //! here allocates after creation, so the views JS hands out never move.
 //!
 //! The same source builds twice: with `-C target-feature=+simd128` the per-tensor step is the
-//! f32x4 loop of `simd.rs`, without it the scalar loop of `kernel.rs`. Both are bit-identical.
+//! f32x4 loop of `simd.rs`, without it the scalar loop of `scalar.rs`. Both are bit-identical.
 
-pub mod kernel;
+pub mod scalar;
 pub mod stats;
 pub mod table;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd::{step as tensor_step, step_stats as tensor_step_stats};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use kernel::{step as tensor_step, step_stats as tensor_step_stats};
+use scalar::{step as tensor_step, step_stats as tensor_step_stats};
 
 /// Buffers are 16-byte aligned: one f32x4 per aligned load where the length allows.
 const ALIGN: usize = 16;
@@ -64,7 +64,7 @@ pub fn step(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups:
     });
 }
 
-/// `step`, also filling the diagnostics region at `stats_ptr` (`stats.rs` gives its layout:
+/// `step`, also filling the stats region at `stats_ptr` (`stats.rs` gives its layout:
 /// per group `STATS_F64` f64 words, then per group `HIST_BINS` u32 bins). The region is reset
 /// first, so it describes exactly this call's range.
 #[wasm_bindgen]
@@ -99,7 +99,7 @@ type Slices<'a> = (&'a mut [f32], &'a [f32], &'a mut [f32], &'a mut [f32]);
 /// Walks the table and calls `f` with the part of each tensor inside `[begin, end)`, its
 /// group's hyperparameters and the group index.
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
-fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, mut f: impl FnMut(Slices, &kernel::Hyper, usize)) {
+fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, mut f: impl FnMut(Slices, &scalar::Hyper, usize)) {
     // SAFETY: invariant of the caller: `tensors` points at `n_tensors` records and `groups` at
     // `n_groups` records, laid out as `table.rs` says, and each record's four buffers came from
     // `alloc_f32(len)`, are distinct and stay allocated for the duration of the call.

@@ -1,9 +1,9 @@
-//! Diagnostics accumulated in the same pass as the step (opt-in): per param group, the
+//! Stats accumulated in the same pass as the step (opt-in): per param group, the
 //! distribution of the effective learning rate `lr * sqrt((acc + eps) / (sq + eps))`, the size of
 //! the applied update, and how many elements stalled or went non-finite.
 //!
 //! The region a `step_stats` call fills has `STATS_F64` f64 words per group followed by
-//! `HIST_BINS` u32 histogram bins per group. `ts/diagnostics.ts` mirrors this layout.
+//! `HIST_BINS` u32 histogram bins per group. `ts/stats.ts` mirrors this layout.
 //!
 //! Quantiles come from a histogram of the rate's float32 bit pattern (`bits >> 20`: exponent
 //! plus three mantissa bits: eight bins per octave, 6.7% to 12.5% wide). To keep the pass fast

@@ -22,7 +22,7 @@ pub const GROUP_WEIGHT_DECAY: usize = 4;
 pub const GROUP_MAXIMIZE: usize = 5;
 pub const GROUP_WORDS: usize = 8;
 
-use crate::kernel::Hyper;
+use crate::scalar::Hyper;
 
 /// One tensor as the table describes it: four buffer addresses, a length and a group index.
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 /**
- * Diagnostics of the effective step size, computed by the kernel in the same pass as the step
+ * Stats of the effective step size, computed by the kernel in the same pass as the step
  * (`opt.step({ stats: true })`) and summarized here. The region layout mirrors
- * `crate/src/stats.rs`; test/diagnostics.test.ts checks it against the wasm's `layout_stats_*`.
+ * `crate/src/stats.rs`; test/stats.test.ts checks it against the wasm's `layout_stats_*`.
  */
 
 /** f64 word offsets of one group's accumulators. */
@@ -29,7 +29,7 @@ export const STATS_GROUP_BYTES = STATS.f64Words * 8 + STATS.histBins * 4;
 export const DEFAULT_STALLED_BELOW = 1e-4;
 
 export interface StepOptions {
-  /** Compute diagnostics in this step's pass; read them with `opt.stats()`. */
+  /** Compute stats in this step's pass; read them with `opt.stats()`. */
   stats?: boolean;
   /** Elements whose effective learning rate is below this count as stalled. Default 1e-4. */
   stalledBelow?: number;
@@ -50,7 +50,7 @@ export interface RateDistribution {
   max: number;
 }
 
-/** One param group's diagnostics for one step. */
+/** One param group's stats for one step. */
 export interface GroupStats {
   /** Elements in the group. */
   count: number;

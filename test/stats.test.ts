@@ -1,8 +1,8 @@
-/** opt.step({ stats: true }) / opt.stats(): the kernel's diagnostics against a float64 computation. */
+/** opt.step({ stats: true }) / opt.stats(): the kernel's stats against a float64 computation. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
-import { STATS, STATS_GROUP_BYTES } from '../ts/diagnostics.js';
+import { STATS, STATS_GROUP_BYTES } from '../ts/stats.js';
 
 const f = Math.fround;
 
@@ -269,7 +269,7 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
 });
 
 describe('stats layout', () => {
-  it('ts/diagnostics.ts agrees with crate/src/stats.rs', async () => {
+  it('ts/stats.ts agrees with crate/src/stats.rs', async () => {
     const bytes = readFileSync(new URL('../dist/adadelta-plain.wasm', import.meta.url));
     const module = await WebAssembly.compile(bytes);
     const imports: Record<string, Record<string, () => void>> = {};
