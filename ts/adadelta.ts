@@ -2,7 +2,7 @@
  * The Adadelta optimizer: params, grads and state in the wasm memory of one kernel instance,
  * zero-copy views over them, and one wasm call per step.
  */
-import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './stats.js';
+import { DEFAULT_STALLED_BELOW, summarize, type GroupStats, type StepOptions } from './stats.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
 import { nonNegative, resolveGroups, resolveOptions, type AdadeltaOptions, type Build, type GroupSpec, type ParamGroupInit, type ParamInit, type ParamSpec } from './options.js';
@@ -13,7 +13,7 @@ import { allocationBytes, KernelInstance, PAGE, WASM32_MAX_BYTES } from './wasm/
 import { controlWords } from './threads/control.js';
 import { coreCount, threadRange, threadsUnavailable, WorkerPool } from './threads/pool.js';
 import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
-import { GROUP, TENSOR } from './wasm/table.js';
+import { GROUP, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 
 /** One parameter tensor: zero-copy views into the optimizer's wasm memory. */
 export interface Param {

@@ -12,7 +12,6 @@ export interface KernelExports {
   /** Exported by the simd and plain builds; the threads build imports a shared memory instead. */
   readonly memory?: WebAssembly.Memory;
   alloc_f32(len: number): number;
-  free_f32(ptr: number, len: number): void;
   step(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number): void;
   step_stats(tensors: number, nTensors: number, groups: number, nGroups: number, begin: number, end: number, stats: number, stalledBelow: number): void;
   simd128(): number;
@@ -20,7 +19,6 @@ export interface KernelExports {
    * `threadStackSize` bytes (a multiple of 64 KiB) from the shared heap. */
   __wbindgen_start(threadStackSize?: number): void;
   readonly __wbindgen_externrefs: WebAssembly.Table;
-  readonly [layout: `layout_${string}`]: () => number;
 }
 
 /** wasm32 addresses 4 GiB; one page of it is the kernel's own stack, data and table. */
