@@ -9,8 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$root"
 mkdir -p target/wasm
-# A small shadow stack: the kernel recurses nowhere and every optimizer owns an instance.
-common="-C link-arg=-zstack-size=65536"
+# A small shadow stack: the kernel recurses nowhere and every optimizer owns an instance. Its
+# size is STACK_BYTES in crate/src/layout.rs, which the thread pool reads through ts/wasm/layout.ts.
+stack_bytes=$(sed -n 's/^ *STACK_BYTES = \([0-9]\{1,\}\),.*$/\1/p' crate/src/layout.rs)
+if [ -z "$stack_bytes" ]; then
+  echo "[build-wasm] crate/src/layout.rs has no line 'STACK_BYTES = <integer>,' to take the stack size from" >&2
+  exit 1
+fi
+common="-C link-arg=-zstack-size=$stack_bytes"
 threads_link="-C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296"
 threads_link="$threads_link -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base"
 for build in simd plain threads; do

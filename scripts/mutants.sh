@@ -3,7 +3,7 @@
 # several times: about 20 minutes on 2 cores).
 #
 # 1. cargo-mutants on the crate's host tests (`cargo test -p adadelta-wasm`): every mutant it
-#    makes of kernel.rs, the formula's one home. Its missed mutants are listed, not fatal: some
+#    makes of scalar.rs, the formula's one home. Its missed mutants are listed, not fatal: some
 #    are equivalent (a bound that changes no result). CARGO_MUTANTS_ALL=1 mutates the whole crate.
 #    Skipped, with a note, when cargo-mutants is not installed (`cargo install cargo-mutants`).
 # 2. The hand-written mutations in scripts/mutants.json, for what cargo-mutants cannot reach: the
@@ -56,7 +56,7 @@ build() {
 cargo_summary="not run (named mutations only)"
 if [ $# -eq 0 ]; then
   if cargo mutants --version >/dev/null 2>&1; then
-    scope=(--file crate/src/kernel.rs)
+    scope=(--file crate/src/scalar.rs)
     [ "${CARGO_MUTANTS_ALL:-}" = 1 ] && scope=()
     say "cargo-mutants on the crate's host tests (${scope[*]:-the whole crate})"
     # Its own copy of the tree, so the wasm builds below and this never see each other's edits.

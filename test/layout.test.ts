@@ -1,10 +1,9 @@
 /** Memory planning without a kernel: ts/layout.ts sizes and places every buffer and table. */
 import { describe, expect, it } from 'vitest';
-import { STATS_GROUP_BYTES } from '../ts/diagnostics.js';
 import { ARENAS, allocate, planLayout, sharedMemoryDescriptor, type Allocator } from '../ts/layout.js';
 import { controlWords } from '../ts/threads/control.js';
 import { allocationBytes, WASM32_MAX_PAGES } from '../ts/wasm/kernel.js';
-import { GROUP, TENSOR } from '../ts/wasm/table.js';
+import { GROUP, STATS_GROUP_BYTES, TENSOR } from '../ts/wasm/layout.js';
 
 /** A bump allocator that records each request, 16-byte aligned like alloc_f32. */
 function recordingAllocator(): Allocator & { calls: { words: number; what: string; at: number }[] } {

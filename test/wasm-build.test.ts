@@ -1,13 +1,15 @@
 /**
- * The two shipped wasm kernels (dist/adadelta-{simd,plain}.wasm): the SIMD build really is
+ * The shipped wasm kernels (dist/adadelta-{simd,plain,threads}.wasm): the SIMD build really is
  * SIMD and the plain one has no SIMD at all, their imports are the ones ts/wasm/kernel.ts
- * provides, `simd128()` tells the truth, and the descriptor layout agrees with ts/wasm/table.ts.
+ * provides, `simd128()` tells the truth, and each exports exactly what the package calls (and
+ * what wasm-bindgen adds), nothing for tests. Their layout is not checked here: ts/wasm/layout.ts
+ * is generated from the crate (crate/tests/layout.rs).
  */
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Adadelta } from '../dist/index.js';
-import { GROUP, TENSOR } from '../ts/wasm/table.js';
+import { kernelImports } from '../ts/wasm/imports.js';
 
 const BUILDS = ['simd', 'plain'] as const;
 const bytes = (build: string) => readFileSync(new URL(`../dist/adadelta-${build}.wasm`, import.meta.url));
@@ -28,7 +30,7 @@ function simdOps(text: string): Set<string> {
   return new Set(text.match(/\b(?:v128|[if](?:8x16|16x8|32x4|64x2))\.[a-z0-9_]+/g) ?? []);
 }
 
-/** The imports ts/wasm/kernel.ts's `kernelImports` provides: anything else fails at creation. */
+/** The imports ts/wasm/imports.ts's `kernelImports` provides: anything else fails at creation. */
 const PROVIDED_IMPORTS = ['__wbindgen_init_externref_table:function'];
 
 interface RawExports {
@@ -39,28 +41,18 @@ interface RawExports {
   [name: string]: unknown;
 }
 
-/** Instantiates a kernel directly, with the one import wasm-bindgen's glue would give. */
+/** Instantiates a kernel directly, with the imports the package gives (ts/wasm/imports.ts). */
 async function instantiate(build: string): Promise<RawExports> {
   const module = await WebAssembly.compile(bytes(build));
-  let exports: RawExports | undefined;
-  const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    (imports[from] ??= {})[name] = () => {
-      const table = exports!.__wbindgen_externrefs;
-      table.set(0, undefined);
-      table.set(1024, undefined);
-      table.set(1025, null);
-      table.set(1026, true);
-      table.set(1027, false);
-    };
-  }
-  const instance = await WebAssembly.instantiate(module, imports);
-  exports = instance.exports as unknown as RawExports;
-  exports.__wbindgen_start();
-  return exports;
+  const self: { exports?: RawExports } = {};
+  const unknownImport = (description: string): never => {
+    throw new Error(`unexpected import ${description}`);
+  };
+  const instance = await WebAssembly.instantiate(module, kernelImports(module, self, undefined, unknownImport));
+  self.exports = instance.exports as unknown as RawExports;
+  self.exports.__wbindgen_start();
+  return self.exports;
 }
-
-const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 describe('SIMD opcodes', () => {
   it('the simd build uses f32x4 arithmetic in its kernel', () => {
@@ -95,23 +87,21 @@ describe.each(BUILDS)('%s build', (build) => {
     const exports = await instantiate(build);
     expect(exports.simd128()).toBe(build === 'simd' ? 1 : 0);
   });
-
-  it('the descriptor layout agrees with ts/wasm/table.ts, field by field, both ways', async () => {
-    const exports = await instantiate(build);
-    for (const [record, table] of [['tensor', TENSOR], ['group', GROUP]] as const) {
-      for (const [field, offset] of Object.entries(table)) {
-        const name = `layout_${record}_${snake(field)}`;
-        expect(typeof exports[name], `${name} is exported`).toBe('function');
-        expect((exports[name] as () => number)(), `${record}.${field}`).toBe(offset);
-      }
-      // No field of the wasm layout is missing from the TS mirror.
-      const exported = Object.keys(exports).filter((n) => n.startsWith(`layout_${record}_`));
-      expect(exported.sort()).toEqual(Object.keys(table).map((f) => `layout_${record}_${snake(f)}`).sort());
-    }
-  });
 });
 
-it('both builds export the same functions', async () => {
-  const names = await Promise.all(BUILDS.map(async (b) => WebAssembly.Module.exports(await WebAssembly.compile(bytes(b))).map((e) => `${e.name}:${e.kind}`).sort()));
-  expect(names[0]).toEqual(names[1]);
+/** What the package calls: ts/wasm/source.ts's REQUIRED_EXPORTS, and the memory and externref
+ * table that ts/wasm/kernel.ts reads (the threads build imports its memory instead). */
+const CALLED = ['alloc_f32:function', 'step:function', 'step_stats:function', 'simd128:function', '__wbindgen_start:function', '__wbindgen_externrefs:table'];
+/** What wasm-bindgen adds to every build, and to the threads build for its thread-local storage
+ * and stacks (linked with --export=__tls_base etc. by scripts/build-wasm.sh). */
+const BINDGEN = ['__abort_handler:global', '__instance_terminated:global'];
+const EXPECTED_EXPORTS: Record<string, string[]> = {
+  simd: [...CALLED, 'memory:memory', ...BINDGEN],
+  plain: [...CALLED, 'memory:memory', ...BINDGEN],
+  threads: [...CALLED, ...BINDGEN, '__tls_base:global', '__stack_alloc:global', '__wbindgen_thread_destroy:function'],
+};
+
+it.each(['simd', 'plain', 'threads'])('the %s build exports exactly what the package calls, and wasm-bindgen\'s own', async (build) => {
+  const module = await WebAssembly.compile(bytes(build));
+  expect(WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`).sort()).toEqual(EXPECTED_EXPORTS[build]!.sort());
 });

@@ -3,7 +3,6 @@
  * per thread per step, stats, checkpoints and disposal. Params, grads and state live in the
  * wasm memory of one kernel instance, behind zero-copy views (params.ts).
  */
-import { DEFAULT_STALLED_BELOW, STATS_GROUP_BYTES, summarize, type GroupStats, type StepOptions } from './diagnostics.js';
 import { disposable } from './dispose.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
@@ -13,13 +12,11 @@ import { ParamView, type Param, type ParamState, type ParamViews } from './param
 import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
 import { WorkerPool } from './threads/pool.js';
 import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
+import { DEFAULT_STALLED_BELOW, summarize, type GroupStats, type StepOptions } from './stats.js';
 import { KernelInstance } from './wasm/kernel.js';
+import { GROUP, STACK_BYTES, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 import { resolveBuild } from './wasm/load.js';
 import { stepRange, type StepTable } from './wasm/step.js';
-import { GROUP, TENSOR } from './wasm/table.js';
-
-/** The stack each worker's kernel instance takes from the shared heap (the build's own size). */
-const WORKER_STACK_BYTES = 65536;
 
 export class Adadelta {
   readonly #kernel: KernelInstance;
@@ -81,7 +78,7 @@ export class Adadelta {
     let pool: WorkerPool;
     try {
       // Workers take their stacks from the shared heap here, before any view is made.
-      pool = await WorkerPool.start(kernel.module, kernel.memory, allocation.table, allocation.control!, WORKER_STACK_BYTES);
+      pool = await WorkerPool.start(kernel.module, kernel.memory, allocation.table, allocation.control!, STACK_BYTES);
     } catch {
       // Workers could not start (a CSP that forbids blob: workers, a resource limit): run one
       // thread, as where shared memory is missing; opt.threads reports it.

@@ -4,7 +4,7 @@
  */
 import { AdadeltaError } from './errors.js';
 import { checkHyper, type Hyperparameters } from './options.js';
-import { GROUP } from './wasm/table.js';
+import { GROUP } from './wasm/layout.js';
 
 export class ParamGroup implements Hyperparameters {
   #hyper: Hyperparameters;

@@ -1,7 +1,7 @@
 export { Adadelta } from './adadelta.js';
 export type { Param, ParamState } from './params.js';
 export { AdadeltaError } from './errors.js';
-export type { GroupStats, RateDistribution, StepOptions } from './diagnostics.js';
+export type { GroupStats, RateDistribution, StepOptions } from './stats.js';
 export { ParamGroup } from './groups.js';
 export { DEFAULTS } from './options.js';
 export type { AdadeltaOptions, Build, Hyperparameters, ParamGroupInit, ParamInit } from './options.js';

@@ -3,16 +3,15 @@
  * thread count, bytes needed), and where each buffer and table goes. Nothing here instantiates
  * wasm: `allocate` takes any allocator, so the layout is testable without a kernel.
  */
-import { STATS_GROUP_BYTES } from './diagnostics.js';
 import { AdadeltaError } from './errors.js';
 import { resolveGroups, resolveOptions, type AdadeltaOptions, type GroupSpec, type ParamSpec } from './options.js';
 import { controlWords } from './threads/control.js';
 import { coreCount, threadsUnavailable } from './threads/environment.js';
 import { allocationBytes, PAGE, WASM32_MAX_BYTES, WASM32_MAX_PAGES } from './wasm/kernel.js';
+import { GROUP, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 import { hasKernel, resolveBuild } from './wasm/load.js';
 import type { KernelSources } from './wasm/source.js';
 import type { StepTable } from './wasm/step.js';
-import { GROUP, TENSOR } from './wasm/table.js';
 
 /** The bytes a shared memory needs beyond the buffers: the kernel's stack and data, slack for
  * the allocator, and each worker's stack and TLS. */

@@ -6,52 +6,37 @@
 //! here allocates after creation, so the views JS hands out never move.
 //!
 //! The same source builds twice: with `-C target-feature=+simd128` the per-tensor step is the
-//! f32x4 loop of `simd.rs`, without it the scalar loop of `kernel.rs`. Both are bit-identical.
+//! f32x4 loop of `simd.rs`, without it the scalar loop of `scalar.rs`. Both are bit-identical.
 
-pub mod kernel;
+pub mod layout;
+pub mod scalar;
 pub mod stats;
 pub mod table;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd;
 
-use std::alloc::{Layout, alloc_zeroed, dealloc};
+use std::alloc::{Layout, alloc_zeroed};
 use wasm_bindgen::prelude::*;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use simd::{step as tensor_step, step_stats as tensor_step_stats};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use kernel::{step as tensor_step, step_stats as tensor_step_stats};
+use scalar::{step as tensor_step, step_stats as tensor_step_stats};
 
 /// Buffers are 16-byte aligned: one f32x4 per aligned load where the length allows.
 const ALIGN: usize = 16;
 
-fn layout_of(len: usize) -> Option<Layout> {
-    let bytes = len.checked_mul(4)?;
-    Layout::from_size_align(bytes.max(ALIGN), ALIGN).ok()
-}
-
 /// Allocates `len` zeroed 4-byte words (f32 or u32). Returns 0 when the memory cannot grow
-/// that far (the caller turns that into an `AdadeltaError`), never traps.
+/// that far (the caller turns that into an `AdadeltaError`), never traps. Nothing is freed one
+/// buffer at a time: each optimizer owns an instance, whose memory goes away whole.
 #[wasm_bindgen]
 pub fn alloc_f32(len: usize) -> *mut f32 {
-    match layout_of(len) {
+    let layout = len.checked_mul(4).and_then(|bytes| Layout::from_size_align(bytes.max(ALIGN), ALIGN).ok());
+    match layout {
         // SAFETY: the layout has a non-zero size (at least ALIGN bytes).
         Some(layout) => unsafe { alloc_zeroed(layout) as *mut f32 },
         None => std::ptr::null_mut(),
     }
-}
-
-/// Frees a buffer from `alloc_f32`.
-#[wasm_bindgen]
-#[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
-pub fn free_f32(ptr: *mut f32, len: usize) {
-    if ptr.is_null() {
-        return;
-    }
-    let layout = layout_of(len).expect("free_f32: length that alloc_f32 could not have given");
-    // SAFETY: invariant of the caller: `ptr` came from `alloc_f32(len)` with this same `len`
-    // and has not been freed.
-    unsafe { dealloc(ptr as *mut u8, layout) }
 }
 
 /// One Adadelta step over the elements `[begin, end)` of the concatenation of all tensors of
@@ -64,14 +49,14 @@ pub fn step(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups:
     });
 }
 
-/// `step`, also filling the diagnostics region at `stats_ptr` (`stats.rs` gives its layout:
+/// `step`, also filling the stats region at `stats_ptr` (`stats.rs` gives its layout:
 /// per group `STATS_F64` f64 words, then per group `HIST_BINS` u32 bins). The region is reset
 /// first, so it describes exactly this call's range.
 #[wasm_bindgen]
 #[allow(clippy::not_unsafe_ptr_arg_deref, clippy::too_many_arguments)] // the only caller is our own TS
 pub fn step_stats(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, stats_ptr: *mut u8, stalled_below: f32) {
     // SAFETY: invariant of the caller: `stats_ptr` is 8-byte aligned and points at
-    // `n_groups * stats::GROUP_BYTES` bytes that nothing else uses during the call.
+    // `n_groups * layout::STATS_GROUP_BYTES` bytes that nothing else uses during the call.
     let (words, hist) = unsafe {
         (
             std::slice::from_raw_parts_mut(stats_ptr as *mut f64, n_groups * stats::STATS_F64),
@@ -99,7 +84,7 @@ type Slices<'a> = (&'a mut [f32], &'a [f32], &'a mut [f32], &'a mut [f32]);
 /// Walks the table and calls `f` with the part of each tensor inside `[begin, end)`, its
 /// group's hyperparameters and the group index.
 #[allow(clippy::not_unsafe_ptr_arg_deref)] // the only caller is our own TS, which keeps the invariant
-fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, mut f: impl FnMut(Slices, &kernel::Hyper, usize)) {
+fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_groups: usize, begin: usize, end: usize, mut f: impl FnMut(Slices, &scalar::Hyper, usize)) {
     // SAFETY: invariant of the caller: `tensors` points at `n_tensors` records and `groups` at
     // `n_groups` records, laid out as `table.rs` says, and each record's four buffers came from
     // `alloc_f32(len)`, are distinct and stay allocated for the duration of the call.
@@ -136,23 +121,3 @@ fn for_each_slice(tensors: *const u32, n_tensors: usize, groups: *const f32, n_g
 pub fn simd128() -> bool {
     cfg!(all(target_arch = "wasm32", target_feature = "simd128"))
 }
-
-// The table layout, for the TS side's agreement test (see table.rs).
-#[wasm_bindgen] pub fn layout_tensor_param() -> usize { table::TENSOR_PARAM }
-#[wasm_bindgen] pub fn layout_tensor_grad() -> usize { table::TENSOR_GRAD }
-#[wasm_bindgen] pub fn layout_tensor_square_avg() -> usize { table::TENSOR_SQUARE_AVG }
-#[wasm_bindgen] pub fn layout_tensor_acc_delta() -> usize { table::TENSOR_ACC_DELTA }
-#[wasm_bindgen] pub fn layout_tensor_len() -> usize { table::TENSOR_LEN }
-#[wasm_bindgen] pub fn layout_tensor_group() -> usize { table::TENSOR_GROUP }
-#[wasm_bindgen] pub fn layout_tensor_words() -> usize { table::TENSOR_WORDS }
-#[wasm_bindgen] pub fn layout_group_lr() -> usize { table::GROUP_LR }
-#[wasm_bindgen] pub fn layout_group_rho() -> usize { table::GROUP_RHO }
-#[wasm_bindgen] pub fn layout_group_one_minus_rho() -> usize { table::GROUP_ONE_MINUS_RHO }
-#[wasm_bindgen] pub fn layout_group_eps() -> usize { table::GROUP_EPS }
-#[wasm_bindgen] pub fn layout_group_weight_decay() -> usize { table::GROUP_WEIGHT_DECAY }
-#[wasm_bindgen] pub fn layout_group_maximize() -> usize { table::GROUP_MAXIMIZE }
-#[wasm_bindgen] pub fn layout_group_words() -> usize { table::GROUP_WORDS }
-#[wasm_bindgen] pub fn layout_stats_f64() -> usize { stats::STATS_F64 }
-#[wasm_bindgen] pub fn layout_stats_hist_bins() -> usize { stats::HIST_BINS }
-#[wasm_bindgen] pub fn layout_stats_group_bytes() -> usize { stats::GROUP_BYTES }
-#[wasm_bindgen] pub fn layout_stats_sample_every() -> usize { stats::SAMPLE_EVERY }

@@ -1,10 +1,10 @@
-//! The f32x4 step: `kernel::update_one` on four lanes at once, with the same operations in the
+//! The f32x4 step: `scalar::update_one` on four lanes at once, with the same operations in the
 //! same order, so that it is bit-identical to the scalar path. Compiled only into the SIMD build.
-//! `diagnostics.rs` holds the loop that also gathers `stats.rs`'s statistics.
+//! `simd/stats.rs` holds the loop that also gathers `stats.rs`'s statistics.
 
-mod diagnostics;
+mod stats;
 
-use crate::kernel::{self, Hyper};
+use crate::scalar::{self, Hyper};
 use crate::stats::Accumulator;
 use core::arch::wasm32::*;
 
@@ -14,7 +14,7 @@ pub fn step(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hy
     dispatch::<false>(p, grad, sq, acc, h, None);
 }
 
-/// The same step, with diagnostics (see `kernel::step_stats`).
+/// The same step, with stats (see `scalar::step_stats`).
 pub fn step_stats(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, stats: &mut Accumulator) {
     dispatch::<true>(p, grad, sq, acc, h, Some(stats));
 }
@@ -37,7 +37,7 @@ fn main_loop<const MAXIMIZE: bool, const DECAY: bool, const STATS: bool>(
     p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, stats: Option<&mut Accumulator>,
 ) {
     if STATS {
-        return diagnostics::stats_loop::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, stats.unwrap());
+        return stats::main_loop::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, stats.unwrap());
     }
     let n = p.len();
     let vector_end = n - n % 4;
@@ -54,7 +54,7 @@ fn main_loop<const MAXIMIZE: bool, const DECAY: bool, const STATS: bool>(
         i += 4;
     }
     for j in vector_end..n {
-        kernel::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
+        scalar::update_one(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h);
     }
 }
 
@@ -75,7 +75,7 @@ impl Constants {
     }
 }
 
-/// The first half of `kernel::update_one` on four lanes: the loads, the new `sq` (stored) and
+/// The first half of `scalar::update_one` on four lanes: the loads, the new `sq` (stored) and
 /// the quotient whose safety picks the root.
 #[derive(Clone, Copy)]
 struct Front {
@@ -109,11 +109,11 @@ unsafe fn front<const MAXIMIZE: bool, const DECAY: bool>(pp: *const f32, gp: *co
     }
 }
 
-/// `!kernel::q_is_safe` on four lanes, as a mask: all ones where the quotient is NOT a normal
-/// finite positive float32. One add and one signed compare (`kernel::UNSAFE_BIAS` says why).
+/// `!scalar::q_is_safe` on four lanes, as a mask: all ones where the quotient is NOT a normal
+/// finite positive float32. One add and one signed compare (`scalar::UNSAFE_BIAS` says why).
 #[inline(always)]
 fn unsafe_mask(q: v128) -> v128 {
-    i32x4_gt(i32x4_add(q, i32x4_splat(kernel::UNSAFE_BIAS)), i32x4_splat(kernel::UNSAFE_ABOVE))
+    i32x4_gt(i32x4_add(q, i32x4_splat(scalar::UNSAFE_BIAS)), i32x4_splat(scalar::UNSAFE_ABOVE))
 }
 
 /// Torch's two roots where `unsafe_mask` is set, the one root elsewhere.
@@ -123,7 +123,7 @@ fn mixed_ratio(f: &Front, unsafe_mask: v128) -> v128 {
     v128_bitselect(two_roots, f32x4_sqrt(f.q), unsafe_mask)
 }
 
-/// What one group of four lanes gives diagnostics.
+/// What one group of four lanes gives the stats.
 #[derive(Clone, Copy)]
 struct Observed {
     /// `sqrt((acc + eps) / (sq + eps))`: the effective rate over `lr`.
@@ -134,7 +134,7 @@ struct Observed {
     old_p: v128,
 }
 
-/// The second half of `kernel::update_one`: `d`, the new `acc` and the new `p` (stored).
+/// The second half of `scalar::update_one`: `d`, the new `acc` and the new `p` (stored).
 ///
 /// # Safety
 /// `pp` and `ap` must be valid for writing four f32s.
@@ -152,10 +152,10 @@ unsafe fn back(f: &Front, ratio: v128, pp: *mut f32, ap: *mut f32, k: &Constants
     Observed { ratio, acc_term, old_p: f.p }
 }
 
-/// Four elements of `kernel::update_one`, operation for operation; the common case (every
+/// Four elements of `scalar::update_one`, operation for operation; the common case (every
 /// quotient safe) costs one branch. One vector per iteration, not two: V8 gives wasm sixteen
 /// vector registers, and two vectors in flight spilled enough to make the loop about 5% slower
-/// (with diagnostics, 20%).
+/// (with stats, 20%).
 ///
 /// # Safety
 /// Each pointer must be valid for reading (and, but for `gp`, writing) four f32s.

@@ -1,35 +1,44 @@
-//! Diagnostics accumulated in the same pass as the step (opt-in): per param group, the
+//! Stats accumulated in the same pass as the step (opt-in): per param group, the
 //! distribution of the effective learning rate `lr * sqrt((acc + eps) / (sq + eps))`, the size of
 //! the applied update, and how many elements stalled or went non-finite.
 //!
 //! The region a `step_stats` call fills has `STATS_F64` f64 words per group followed by
-//! `HIST_BINS` u32 histogram bins per group. `ts/diagnostics.ts` mirrors this layout.
+//! `HIST_BINS` u32 histogram bins per group; `ts/wasm/layout.ts` is rendered from the `STATS`
+//! record below (see `layout.rs`), and `ts/stats.ts` summarizes the region.
 //!
 //! Quantiles come from a histogram of the rate's float32 bit pattern (`bits >> 20`: exponent
 //! plus three mantissa bits: eight bins per octave, 6.7% to 12.5% wide). To keep the pass fast
 //! the histogram samples every 64th element of each slice the kernel walks (index % 64 == 0):
 //! 15,625 samples at 1e6 params; every 16th cost 7 more points of a plain step. Min, max, sums
 //! and counts see every element. Both builds sample the same elements, so their histograms
-//! agree. Infinite and NaN rates land in the top bins (from 0x7f8), which the
+//! agree. Infinite and NaN rates land in the top bins (from `NON_FINITE_BIN`, 0x7f8), which the
 //! summary leaves out of the quantiles.
 
-pub const COUNT: usize = 0;
-pub const SUM_UPDATE_SQ: usize = 1;
-/// Of the params before the step, as in `||update|| / ||param||` (Karpathy's CS231n notes).
-pub const SUM_PARAM_SQ: usize = 2;
-pub const MIN_RATE: usize = 3;
-pub const MAX_RATE: usize = 4;
-pub const STALLED: usize = 5;
-/// Params that are NaN or ±Inf after the step.
-pub const NON_FINITE: usize = 6;
-pub const STATS_F64: usize = 8;
-pub const HIST_SHIFT: u32 = 20;
-pub const HIST_BINS: usize = 1 << (32 - HIST_SHIFT - 1); // the sign bit is always 0: rates are >= 0 or NaN
-/// The histogram samples elements whose index in the walked slice is a multiple of this.
-pub const SAMPLE_EVERY: usize = 64;
+use crate::layout::record;
 
-/// Bytes of one group's stats: the f64 words, then the histogram.
-pub const GROUP_BYTES: usize = STATS_F64 * 8 + HIST_BINS * 4;
+record! {
+    /// f64 word offsets of one group's accumulators, then the histogram's shape.
+    STATS {
+        count: COUNT = 0,
+        sumUpdateSq: SUM_UPDATE_SQ = 1,
+        /// Of the params before the step, as in `||update|| / ||param||` (Karpathy's CS231n notes).
+        sumParamSq: SUM_PARAM_SQ = 2,
+        minRate: MIN_RATE = 3,
+        maxRate: MAX_RATE = 4,
+        stalled: STALLED = 5,
+        /// Params that are NaN or ±Inf after the step.
+        nonFinite: NON_FINITE = 6,
+        f64Words: STATS_F64 = 8,
+        histShift: HIST_SHIFT = 20,
+        /// The sign bit is always 0: rates are >= 0 or NaN.
+        histBins: HIST_BINS = 1 << (32 - HIST_SHIFT - 1),
+        /// The histogram samples the elements whose index in each range the kernel walks is a
+        /// multiple of this.
+        sampleEvery: SAMPLE_EVERY = 64,
+        /// The first bin of infinite and NaN rates, which quantiles leave out.
+        nonFiniteBin: NON_FINITE_BIN = 0x7f80_0000 >> HIST_SHIFT,
+    }
+}
 
 /// The ratio `sqrt((acc + eps) / (sq + eps))` below which an element counts as stalled, so that
 /// the SIMD loop can compare ratios instead of multiplying each by `lr`: the smallest `r` in

@@ -1,28 +1,34 @@
-//! The descriptor table that one `step` call walks: the layout shared with `ts/wasm/table.ts`.
-//! A test on the TS side reads these offsets through the `layout_*` exports and checks that
-//! its own constants agree.
-//!
-//! Tensor records are `TENSOR_WORDS` u32 words each; group records `GROUP_WORDS` f32 words each.
+//! The descriptor table that one `step` call walks. Its layout is rendered into
+//! `ts/wasm/layout.ts` (see `layout.rs`): a field added here is there after regenerating.
 
-/// Tensor record fields (u32 word offsets).
-pub const TENSOR_PARAM: usize = 0;
-pub const TENSOR_GRAD: usize = 1;
-pub const TENSOR_SQUARE_AVG: usize = 2;
-pub const TENSOR_ACC_DELTA: usize = 3;
-pub const TENSOR_LEN: usize = 4;
-pub const TENSOR_GROUP: usize = 5;
-pub const TENSOR_WORDS: usize = 6;
+use crate::layout::record;
+use crate::scalar::Hyper;
 
-/// Group record fields (f32 word offsets). `MAXIMIZE` is 0.0 or 1.0.
-pub const GROUP_LR: usize = 0;
-pub const GROUP_RHO: usize = 1;
-pub const GROUP_ONE_MINUS_RHO: usize = 2;
-pub const GROUP_EPS: usize = 3;
-pub const GROUP_WEIGHT_DECAY: usize = 4;
-pub const GROUP_MAXIMIZE: usize = 5;
-pub const GROUP_WORDS: usize = 8;
+record! {
+    /// Tensor record fields, in u32 words: four buffer addresses, a length and a group index.
+    TENSOR {
+        param: TENSOR_PARAM = 0,
+        grad: TENSOR_GRAD = 1,
+        squareAvg: TENSOR_SQUARE_AVG = 2,
+        accDelta: TENSOR_ACC_DELTA = 3,
+        len: TENSOR_LEN = 4,
+        group: TENSOR_GROUP = 5,
+        words: TENSOR_WORDS = 6,
+    }
+}
 
-use crate::kernel::Hyper;
+record! {
+    /// Group record fields, in f32 words. `maximize` is 0 or 1.
+    GROUP {
+        lr: GROUP_LR = 0,
+        rho: GROUP_RHO = 1,
+        oneMinusRho: GROUP_ONE_MINUS_RHO = 2,
+        eps: GROUP_EPS = 3,
+        weightDecay: GROUP_WEIGHT_DECAY = 4,
+        maximize: GROUP_MAXIMIZE = 5,
+        words: GROUP_WORDS = 8,
+    }
+}
 
 /// One tensor as the table describes it: four buffer addresses, a length and a group index.
 #[derive(Clone, Copy, Debug)]

@@ -2,7 +2,7 @@
  * Two reference implementations of one Adadelta step over Float32Arrays, in place:
  *
  * - `stepF32Exact` is the kernel's formula with every operation rounded to float32, in the
- *   kernel's order (crate/src/kernel.rs). The kernel must match it bit for bit. Each operation is
+ *   kernel's order (crate/src/scalar.rs). The kernel must match it bit for bit. Each operation is
  *   computed in float64 and rounded once with Math.fround; for +, -, *, / and sqrt of float32
  *   operands that double rounding is exact (float64 has more than 2*24+2 significand bits).
  * - `stepF64` is torch's textbook formula in float64, with two square roots: the mathematical
@@ -47,7 +47,7 @@ export function stepF32Exact(t: Tensor, grad: Float32Array, h: Hyper): void {
     if (wd !== 0) g = f(g + f(wd * p[i]!));
     const s = f(f(sq[i]! * rho) + f(f(omr * g) * g));
     // The kernel's choice: one root of the quotient where it is a normal finite float32,
-    // torch's two roots otherwise (see crate/src/kernel.rs).
+    // torch's two roots otherwise (see crate/src/scalar.rs).
     const num = f(acc[i]! + eps);
     const den = f(s + eps);
     const q = f(num / den);

@@ -14,13 +14,11 @@ export interface KernelExports extends StepExports {
   /** Exported by the simd and plain builds; the threads build imports a shared memory instead. */
   readonly memory?: WebAssembly.Memory;
   alloc_f32(len: number): number;
-  free_f32(ptr: number, len: number): void;
   simd128(): number;
   /** Starts an instance; in the threads build, every instance after the first gets a stack of
    * `threadStackSize` bytes (a multiple of 64 KiB) from the shared heap. */
   __wbindgen_start(threadStackSize?: number): void;
   readonly __wbindgen_externrefs: WebAssembly.Table;
-  readonly [layout: `layout_${string}`]: () => number;
 }
 
 /** The size of a wasm memory page, in bytes. */

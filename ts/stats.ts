@@ -1,35 +1,15 @@
 /**
- * Diagnostics of the effective step size, computed by the kernel in the same pass as the step
- * (`opt.step({ stats: true })`) and summarized here. The region layout mirrors
- * `crate/src/stats.rs`; test/diagnostics.test.ts checks it against the wasm's `layout_stats_*`.
+ * Stats of the effective step size, computed by the kernel in the same pass as the step
+ * (`opt.step({ stats: true })`) and summarized here. The region's layout, `STATS`, comes from
+ * `crate/src/stats.rs` through the generated `wasm/layout.ts`.
  */
-
-/** f64 word offsets of one group's accumulators. */
-export const STATS = {
-  count: 0,
-  sumUpdateSq: 1,
-  sumParamSq: 2,
-  minRate: 3,
-  maxRate: 4,
-  stalled: 5,
-  nonFinite: 6,
-  f64Words: 8,
-  histShift: 20,
-  histBins: 2048,
-  /** The histogram samples the elements whose index in each range the kernel walks is a multiple of this. */
-  sampleEvery: 64,
-  /** The first bin of infinite and NaN rates, which quantiles leave out. */
-  nonFiniteBin: 0x7f8,
-} as const;
-
-/** Bytes of one group's region: the f64 words, then the u32 histogram. */
-export const STATS_GROUP_BYTES = STATS.f64Words * 8 + STATS.histBins * 4;
+import { STATS } from './wasm/layout.js';
 
 /** The default threshold below which an element's effective learning rate counts as stalled. */
 export const DEFAULT_STALLED_BELOW = 1e-4;
 
 export interface StepOptions {
-  /** Compute diagnostics in this step's pass; read them with `opt.stats()`. */
+  /** Compute stats in this step's pass; read them with `opt.stats()`. */
   stats?: boolean;
   /** Elements whose effective learning rate is below this count as stalled. Default 1e-4. */
   stalledBelow?: number;
@@ -50,7 +30,7 @@ export interface RateDistribution {
   max: number;
 }
 
-/** One param group's diagnostics for one step. */
+/** One param group's stats for one step. */
 export interface GroupStats {
   /** Elements in the group. */
   count: number;

@@ -64,7 +64,7 @@ pub const UNSAFE_ABOVE: i32 = -0x0100_0001;
 
 /// The update of one element, in place. Returns `(rate, update)`: the effective learning rate
 /// `lr * sqrt((acc + eps) / (sq + eps))` this step applied to `g`, and the update `lr * d`
-/// subtracted from `p`; diagnostics use them, the step does not.
+/// subtracted from `p`; the stats use them, the step does not.
 #[inline(always)]
 pub fn update_one(p: &mut f32, grad: f32, sq: &mut f32, acc: &mut f32, h: &Hyper) -> (f32, f32) {
     let mut g = if h.maximize { -grad } else { grad };
@@ -93,7 +93,7 @@ pub fn step(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hy
     }
 }
 
-/// The scalar step with diagnostics; the histogram samples every `SAMPLE_EVERY`-th element of
+/// The scalar step with stats; the histogram samples every `SAMPLE_EVERY`-th element of
 /// the slice, as the SIMD kernel does.
 pub fn step_stats(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, stats: &mut Accumulator) {
     let n = p.len();
@@ -103,7 +103,7 @@ pub fn step_stats(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], 
     }
 }
 
-/// `update_one` with its diagnostics; `index` is the element's place in the walked slice, which
+/// `update_one` with its stats; `index` is the element's place in the walked slice, which
 /// decides whether the histogram samples it. Also the SIMD kernel's scalar tail.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]

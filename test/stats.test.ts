@@ -1,8 +1,7 @@
-/** opt.step({ stats: true }) / opt.stats(): the kernel's diagnostics against a float64 computation. */
-import { readFileSync } from 'node:fs';
+/** opt.step({ stats: true }) / opt.stats(): the kernel's stats against a float64 computation. */
 import { describe, expect, it } from 'vitest';
 import { Adadelta, AdadeltaError } from '../dist/index.js';
-import { STATS, STATS_GROUP_BYTES } from '../ts/diagnostics.js';
+import { STATS } from '../ts/wasm/layout.js';
 
 const f = Math.fround;
 
@@ -265,20 +264,5 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
     expect(opt.state(0).step).toBe(0); // the rejected steps did not run
     opt.dispose();
     expect(() => opt.stats()).toThrow(AdadeltaError);
-  });
-});
-
-describe('stats layout', () => {
-  it('ts/diagnostics.ts agrees with crate/src/stats.rs', async () => {
-    const bytes = readFileSync(new URL('../dist/adadelta-plain.wasm', import.meta.url));
-    const module = await WebAssembly.compile(bytes);
-    const imports: Record<string, Record<string, () => void>> = {};
-    for (const i of WebAssembly.Module.imports(module)) (imports[i.module] ??= {})[i.name] = () => {};
-    const { exports } = await WebAssembly.instantiate(module, imports);
-    const x = exports as Record<string, () => number>;
-    expect(x.layout_stats_f64!()).toBe(STATS.f64Words);
-    expect(x.layout_stats_hist_bins!()).toBe(STATS.histBins);
-    expect(x.layout_stats_group_bytes!()).toBe(STATS_GROUP_BYTES);
-    expect(x.layout_stats_sample_every!()).toBe(STATS.sampleEvery);
   });
 });

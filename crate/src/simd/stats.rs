@@ -1,13 +1,13 @@
-//! The SIMD step with diagnostics (`stats.rs` says what they are): `simd.rs`'s step, block by
+//! The SIMD step with stats (`stats.rs` says what they are): `simd.rs`'s step, block by
 //! block, with the statistics gathered beside it.
 
 use super::{vector_step, Constants};
-use crate::kernel::{self, Hyper};
+use crate::scalar::{self, Hyper};
 use crate::stats::{self, Accumulator, SAMPLE_EVERY};
 use core::arch::wasm32::*;
 use core::mem::MaybeUninit;
 
-/// Elements per diagnostics block: the f32 lane sums run at most this long before they are
+/// Elements per stats block: the f32 lane sums run at most this long before they are
 /// flushed into the f64 accumulator.
 const BLOCK: usize = 1024;
 
@@ -19,20 +19,20 @@ const MIN_OMR_FOR_ACC_TERM: f32 = 1.0 / 65536.0;
 /// a finite scale. Tensors outside it (lr 0 or -0, an lr past f32::MAX, rho near 1) are rare,
 /// and take the scalar kernel, which computes every rate and update itself.
 #[inline(always)]
-pub(super) fn stats_loop<const MAXIMIZE: bool, const DECAY: bool>(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, st: &mut Accumulator) {
+pub(super) fn main_loop<const MAXIMIZE: bool, const DECAY: bool>(p: &mut [f32], grad: &[f32], sq: &mut [f32], acc: &mut [f32], h: &Hyper, st: &mut Accumulator) {
     if h.one_minus_rho >= MIN_OMR_FOR_ACC_TERM && h.lr > 0.0 && h.lr.is_finite() {
         stats_blocks::<MAXIMIZE, DECAY>(p, grad, sq, acc, h, st);
     } else {
-        kernel::step_stats(p, grad, sq, acc, h, st);
+        scalar::step_stats(p, grad, sq, acc, h, st);
     }
 }
 
-/// The step with diagnostics, block by block. The step loop sums the squares of the update term
+/// The step with stats, block by block. The step loop sums the squares of the update term
 /// and of the params before the step, and keeps each vector's ratio in a 4 KB buffer;
 /// `LaneStats::scan` then takes the rate statistics from it, and the histogram samples it.
 ///
 /// Why this shape (each measured against the alternative, `node` scripts alternating plain and
-/// diagnostic steps on one optimizer at 1e6): whatever the step loop adds costs most where it
+/// steps with stats on one optimizer at 1e6): whatever the step loop adds costs most where it
 /// waits on the division and roots, or makes V8 spill its sixteen vector registers. The params
 /// before the step are loaded first, so their squares wait on nothing (those of the new params
 /// cost 9 points more). The rate statistics run over the buffer in a loop of their own: in the
@@ -82,11 +82,11 @@ fn stats_blocks<const MAXIMIZE: bool, const DECAY: bool>(
         start = end;
     }
     for j in vector_end..n {
-        kernel::update_one_observed(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h, st, j);
+        scalar::update_one_observed(&mut p[j], grad[j], &mut sq[j], &mut acc[j], h, st, j);
     }
 }
 
-/// Per-lane diagnostics of one block, flushed into the f64 accumulator at its end so float32
+/// Per-lane stats of one block, flushed into the f64 accumulator at its end so float32
 /// sums never run long. They work on the ratio `rate / lr`, not the rate, and on `acc_term`,
 /// not `update^2`, which saves multiplications; `flush` converts exactly (see `RateScale`).
 #[derive(Clone, Copy)]
@@ -196,7 +196,7 @@ struct RateScale {
 }
 
 impl RateScale {
-    /// `lr * ratio` is monotone in the ratio for a positive finite `lr` (`stats_loop` sends no
+    /// `lr * ratio` is monotone in the ratio for a positive finite `lr` (`main_loop` sends no
     /// other here), so the lane's extreme ratios give its extreme rates exactly, as float32
     /// products like the scalar kernel's.
     fn rates(&self, min_ratio: f32, max_ratio: f32) -> (f32, f32) {
