@@ -3,7 +3,8 @@
  * (made by test/interop/golden_schedulers.py) records, per case, the group lrs and initial_lr
  * after construction and the lrs and get_last_lr() after each of 40 steps, on two groups with
  * different lrs. Ours must match within 1e-12 relative: the same float64 formulas, where only
- * Math.cos / ** may differ from C's libm by an ulp.
+ * Math.cos / ** may differ from C's libm by an ulp. torch's own state_dict() (as JSON) taken
+ * mid-schedule must load into ours and go on to the same lrs.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,8 @@ interface Case {
   metrics?: number[];
   lrs: number[][];
   last_lr: number[][];
+  /** torch's scheduler.state_dict() after `step` steps, through json; null where json cannot hold it. */
+  state_at: { step: number; state: Record<string, unknown> } | null;
 }
 
 const golden = JSON.parse(readFileSync(new URL('golden/torch-schedulers.json', import.meta.url), 'utf8')) as { steps: number; cases: Case[] };
@@ -92,6 +95,33 @@ describe('LR schedulers match torch.optim.lr_scheduler', () => {
       else sched.step();
       expectClose(lrs(), c.lrs[t + 1]!, `lrs after step ${t + 1}`);
       expectClose(sched.getLastLr(), c.last_lr[t + 1]!, `getLastLr() after step ${t + 1}`);
+    }
+    opt.dispose();
+  });
+});
+
+describe("torch's scheduler state_dict, as JSON, loads into ours and continues as torch does", () => {
+  const resumable = golden.cases.filter((c) => c.state_at !== null);
+
+  it('holds every scheduler but ReduceLROnPlateau (its state has infinities, which JSON has not)', () => {
+    expect(golden.cases.filter((c) => c.state_at === null).map((c) => c.scheduler.type)).toEqual(['ReduceLROnPlateau', 'ReduceLROnPlateau', 'ReduceLROnPlateau']);
+  });
+
+  it.each(resumable.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const { step, state } = c.state_at!;
+    const opt = await Adadelta.create(c.group_lrs.map((lr) => ({ params: [2], lr })));
+    c.preset_initial_lr?.forEach((lr, g) => (opt.paramGroups[g]!.initialLr = lr));
+    const sched = build(c.scheduler, opt) as lib.LRScheduler;
+    // What torch's optimizer.load_state_dict brings back: each group's lr and initial_lr.
+    opt.paramGroups.forEach((g, i) => {
+      g.lr = c.lrs[step]![i]!;
+      g.initialLr = c.initial_lr[i] ?? undefined;
+    });
+    sched.loadStateDict(state);
+    expectClose(sched.getLastLr(), c.last_lr[step]!, 'getLastLr() after loading');
+    for (let t = step; t < golden.steps; t++) {
+      sched.step();
+      expectClose(opt.paramGroups.map((g) => g.lr), c.lrs[t + 1]!, `lrs after step ${t + 1}`);
     }
     opt.dispose();
   });

@@ -6,7 +6,9 @@ Each case names a scheduler spec: {"type": class name, "kwargs": torch's keyword
 where a lambda is named ({"fn": "pow95"}, the same table as test/schedulers-golden.test.ts),
 and SequentialLR/ChainedScheduler take specs of their schedulers. Per case: the group lrs and
 `initial_lr`s after construction, then after each of 40 optimizer.step() + scheduler.step()
-(ReduceLROnPlateau: step(metric) with the case's metrics) the group lrs and get_last_lr().
+(ReduceLROnPlateau: step(metric) with the case's metrics) the group lrs and get_last_lr(),
+and torch's own scheduler.state_dict() after step 20 through json (null where json cannot hold
+it: ReduceLROnPlateau's infinities).
 CyclicLR and OneCycleLR get cycle_momentum=False here (Adadelta has no momentum), which is
 adadelta-wasm's default: their specs leave it out.
 
@@ -22,6 +24,7 @@ from torch.optim import lr_scheduler
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "golden" / "torch-schedulers.json"
 STEPS = 40
+STATE_AT = 20
 GROUP_LRS = [0.9, 0.3]
 
 # Named functions for lr_lambda; test/schedulers-golden.test.ts has the same table in JS.
@@ -123,6 +126,11 @@ def run(name, s, preset_initial_lr=None, metrics=None):
             sched.step()
         out["lrs"].append([g["lr"] for g in opt.param_groups])
         out["last_lr"].append(list(sched.get_last_lr()))
+        if t + 1 == STATE_AT:
+            try:
+                out["state_at"] = {"step": STATE_AT, "state": json.loads(json.dumps(sched.state_dict(), allow_nan=False))}
+            except ValueError:
+                out["state_at"] = None
     return out
 
 

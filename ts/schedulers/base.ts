@@ -107,8 +107,9 @@ export abstract class Scheduler {
     }
   }
 
-  protected lrsField(key: string, get: () => number[], set: (v: number[]) => void): Field {
-    return field(key, () => [...get()], (v, f) => numbers(v, f, this.groups.length, LR), set);
+  /** A list of lrs, one per group; with `optional`, a state without it keeps the current one. */
+  protected lrsField(key: string, get: () => number[], set: (v: number[]) => void, optional = false): Field {
+    return field(key, () => [...get()], (v, f) => (optional && v === undefined ? get() : numbers(v, f, this.groups.length, LR)), set);
   }
 }
 

@@ -233,8 +233,9 @@ export class OneCycleLR extends LRScheduler {
       field('_schedule_phases', () => this.phases.map((p) => ({ ...p })), parsePhases, (v) => (this.phases = v)),
       field('_anneal_func_type', () => this.anneal, (v, f) => oneOf(v, f, ['cos', 'linear'] as const), (v) => (this.anneal = v)),
       field('cycle_momentum', () => false, (v, f) => noMomentum(v, f), () => {}),
-      this.lrsField('max_lrs', () => this.maxLrs, (v) => (this.maxLrs = v)),
-      this.lrsField('min_lrs', () => this.minLrs, (v) => (this.minLrs = v)),
+      // torch keeps these in the param groups, so its state dict has neither: then ours stay.
+      this.lrsField('max_lrs', () => this.maxLrs, (v) => (this.maxLrs = v), true),
+      this.lrsField('min_lrs', () => this.minLrs, (v) => (this.minLrs = v), true),
     ];
   }
 }

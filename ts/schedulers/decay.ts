@@ -3,7 +3,7 @@
  * LinearLR, ExponentialLR and PolynomialLR, after torch.optim.lr_scheduler (the chainable
  * `get_lr()` that torch's `step()` uses, and the closed form SequentialLR uses at a milestone).
  */
-import { COUNT, EPOCH, milestones, num, optNum, options, type Range } from './check.js';
+import { COUNT, EPOCH, isPlainObject, milestones, num, optNum, options, type Range } from './check.js';
 import { field, LRScheduler, type Field, type SchedulerOptimizer } from './base.js';
 
 const FACTOR: Range = { min: 0, max: 1 };
@@ -53,6 +53,13 @@ export class StepLR extends LRScheduler {
   }
 }
 
+/** Saved milestones: our list, or torch's Counter as json.dumps writes it ({"5": 1, "12": 2}). */
+function savedMilestones(v: unknown, f: string): number[] {
+  if (!isPlainObject(v)) return milestones(v, f, false);
+  const list = Object.entries(v).flatMap(([m, count]) => Array<number>(num(count, `${f}.${m}`, COUNT)).fill(num(Number(m), `${f}.${m}`, { integer: true })));
+  return list.sort((a, b) => a - b);
+}
+
 export interface MultiStepLROptions {
   /** Epochs, non-decreasing; an epoch listed twice multiplies by gamma twice, as in torch. */
   milestones: number[];
@@ -87,7 +94,7 @@ export class MultiStepLR extends LRScheduler {
   protected override fields(): Field[] {
     return [
       ...super.fields(),
-      field('milestones', () => [...this.milestones], (v, f) => milestones(v, f, false), (v) => (this.milestones = v)),
+      field('milestones', () => [...this.milestones], savedMilestones, (v) => (this.milestones = v)),
       field('gamma', () => this.gamma, (v, f) => num(v, f, GAMMA), (v) => (this.gamma = v)),
     ];
   }
