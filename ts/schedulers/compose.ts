@@ -26,6 +26,33 @@ function memberStates(schedulers: readonly LRScheduler[]) {
   };
 }
 
+/** What SequentialLR and ChainedScheduler share: their schedulers, and no lr formula of their own. */
+abstract class Composite extends LRScheduler {
+  protected schedulers: LRScheduler[] = [];
+
+  protected getLr(): number[] {
+    return fail(this.name, 'has no lr formula of its own');
+  }
+
+  /** @internal */
+  override _undo(): void {
+    this.schedulers.forEach((s) => s._undo());
+  }
+
+  /** @internal */
+  override get _switchable(): boolean {
+    return false;
+  }
+
+  /** `_last_lr` and the schedulers' own states under `_schedulers`, as torch saves them. */
+  protected compositeFields(): Field[] {
+    return [
+      this.lrsField('_last_lr', () => this.lastLr, (v) => (this.lastLr = v)),
+      field('_schedulers', () => this.schedulers.map((s) => s.stateDict()), memberStates(this.schedulers), (apply) => apply.forEach((a) => a())),
+    ];
+  }
+}
+
 export interface SequentialLROptions {
   schedulers: LRScheduler[];
   /** Epochs at which the next scheduler takes over: increasing, one fewer than the schedulers. */
@@ -34,8 +61,7 @@ export interface SequentialLROptions {
 }
 
 /** Runs `schedulers` one after another; at each milestone the next one starts from its epoch 0. */
-export class SequentialLR extends LRScheduler {
-  private readonly schedulers: LRScheduler[];
+export class SequentialLR extends Composite {
   private milestones: number[];
 
   constructor(optimizer: SchedulerOptimizer, opts: SequentialLROptions) {
@@ -72,10 +98,6 @@ export class SequentialLR extends LRScheduler {
     return i;
   }
 
-  protected getLr(): number[] {
-    return fail(this.name, 'has no lr formula of its own');
-  }
-
   /** @internal */
   override _step(): void {
     this.lastEpoch += 1;
@@ -86,16 +108,6 @@ export class SequentialLR extends LRScheduler {
     this.lastLr = s.getLastLr();
   }
 
-  /** @internal */
-  override _undo(): void {
-    this.schedulers.forEach((s) => s._undo());
-  }
-
-  /** @internal */
-  override get _switchable(): boolean {
-    return false;
-  }
-
   protected override fields(): Field[] {
     return [
       field('_milestones', () => [...this.milestones], (v, f) => {
@@ -104,16 +116,13 @@ export class SequentialLR extends LRScheduler {
         return m;
       }, (v) => (this.milestones = v)),
       field('last_epoch', () => this.lastEpoch, (v, f) => num(v, f, EPOCH), (v) => (this.lastEpoch = v)),
-      this.lrsField('_last_lr', () => this.lastLr, (v) => (this.lastLr = v)),
-      field('_schedulers', () => this.schedulers.map((s) => s.stateDict()), memberStates(this.schedulers), (apply) => apply.forEach((a) => a())),
+      ...this.compositeFields(),
     ];
   }
 }
 
 /** Steps all `schedulers` at every step, each multiplying in its own factor. */
-export class ChainedScheduler extends LRScheduler {
-  private readonly schedulers: LRScheduler[];
-
+export class ChainedScheduler extends Composite {
   /** As torch: `new ChainedScheduler([s1, s2])`, or with the optimizer second. */
   constructor(schedulers: LRScheduler[], optimizer?: SchedulerOptimizer) {
     const list = members(schedulers, 'ChainedScheduler.schedulers', optimizer);
@@ -123,31 +132,14 @@ export class ChainedScheduler extends LRScheduler {
     this.lastLr = this.readLrs();
   }
 
-  protected getLr(): number[] {
-    return fail(this.name, 'has no lr formula of its own');
-  }
-
   /** @internal */
   override _step(): void {
     this.schedulers.forEach((s) => s._step());
     this.lastLr = this.readLrs();
   }
 
-  /** @internal */
-  override _undo(): void {
-    this.schedulers.forEach((s) => s._undo());
-  }
-
-  /** @internal */
-  override get _switchable(): boolean {
-    return false;
-  }
-
   protected override fields(): Field[] {
-    return [
-      this.lrsField('_last_lr', () => this.lastLr, (v) => (this.lastLr = v)),
-      field('_schedulers', () => this.schedulers.map((s) => s.stateDict()), memberStates(this.schedulers), (apply) => apply.forEach((a) => a())),
-    ];
+    return this.compositeFields();
   }
 }
 
