@@ -30,7 +30,7 @@ const twoGroups = () => Adadelta.create([{ params: [2], lr: 0.9 }, { params: [3]
 /** What a scheduler or a failed call could have changed. */
 const snapshot = (opt: Adadelta) => opt.paramGroups.map((g) => ({ lr: g.lr, initialLr: g.initialLr }));
 
-function expectError(fn: () => unknown, field: string, mentions?: string | RegExp): void {
+function expectError(fn: () => unknown, field: string | undefined, mentions?: string | RegExp): void {
   let error: unknown;
   try {
     fn();
@@ -38,7 +38,7 @@ function expectError(fn: () => unknown, field: string, mentions?: string | RegEx
     error = e;
   }
   expect(error, `expected an AdadeltaError naming ${field}`).toBeInstanceOf(AdadeltaError);
-  expect((error as AdadeltaError).field).toBe(field);
+  if (field !== undefined) expect((error as AdadeltaError).field).toBe(field);
   if (mentions !== undefined) expect((error as Error).message).toMatch(mentions);
 }
 
@@ -213,6 +213,25 @@ describe('a step that fails changes nothing', () => {
     const s = new ReduceLROnPlateau(opt);
     expectError(() => s.step('0.5' as never), 'ReduceLROnPlateau.step', 'number');
     expect(s.stateDict()).toMatchObject({ last_epoch: 0, best: 'inf' });
+    opt.dispose();
+  });
+});
+
+describe('during a threaded stepAsync, whose workers read the lrs', () => {
+  it('a scheduler cannot be made or stepped, and nothing changes: not even initialLr', async () => {
+    const opt = await Adadelta.create([{ params: [1 << 20], lr: 0.9 }, { params: [3], lr: 0.3 }], { threads: 2 });
+    const exp = new ExponentialLR(opt, { gamma: 0.5 });
+    opt.paramGroups.forEach((g) => (g.initialLr = undefined));
+    const [lrs, state] = [snapshot(opt), exp.stateDict()];
+    const pending = opt.stepAsync();
+    expectError(() => new StepLR(opt, { stepSize: 2 }), undefined, 'running');
+    expect(snapshot(opt)).toEqual(lrs);
+    expectError(() => exp.step(), undefined, 'running');
+    expect(snapshot(opt)).toEqual(lrs);
+    expect(exp.stateDict()).toEqual(state);
+    await pending;
+    exp.step();
+    expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.45, 0.15]);
     opt.dispose();
   });
 });

@@ -102,9 +102,16 @@ export abstract class Scheduler {
       change();
     } catch (e) {
       undo();
-      this.groups.forEach((g, i) => (g.lr = lrs[i]!));
+      this.restoreLrs(lrs);
       throw e;
     }
+  }
+
+  /** Puts lrs back, writing only those that changed (a write during a threaded stepAsync throws). */
+  protected restoreLrs(lrs: readonly number[]): void {
+    this.groups.forEach((g, i) => {
+      if (!Object.is(g.lr, lrs[i])) g.lr = lrs[i]!;
+    });
   }
 
   /** A list of lrs, one per group; with `optional`, a state without it keeps the current one. */
@@ -146,10 +153,8 @@ export abstract class LRScheduler extends Scheduler {
       this.lastEpoch = lastEpoch;
       this._initialStep();
     } catch (e) {
-      groups.forEach((g, i) => {
-        g.lr = saved[i]![0];
-        g.initialLr = saved[i]![1];
-      });
+      this.restoreLrs(saved.map(([lr]) => lr));
+      groups.forEach((g, i) => (g.initialLr = saved[i]![1]));
       throw e;
     }
   }
