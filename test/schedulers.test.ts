@@ -3,6 +3,8 @@
  * naming the field that changes nothing, a step that fails changes nothing, torch's initial_lr
  * bookkeeping, and initial_lr in checkpoints.
  */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Adadelta,
@@ -289,5 +291,29 @@ describe('loadStateDict', () => {
     expect(JSON.parse(JSON.stringify(p.stateDict()))).toEqual(p.stateDict());
     expect(p.stateDict().best).toBe(2);
     opt.dispose();
+  });
+});
+
+describe('tree-shaking', () => {
+  /** The package's ESM build bundled (minified) for a module that imports `names`. */
+  async function bundle(names: string): Promise<string> {
+    const entry = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const out = await build({
+      stdin: { contents: `import { ${names} } from ${JSON.stringify(entry)}; console.log(${names});`, loader: 'js', resolveDir: fileURLToPath(new URL('.', import.meta.url)) },
+      bundle: true,
+      write: false,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+    });
+    return out.outputFiles[0]!.text;
+  }
+  const NAMES = ['"LambdaLR"', '"StepLR"', '"CosineAnnealingLR"', '"CyclicLR"', '"OneCycleLR"', '"ReduceLROnPlateau"', '"SequentialLR"', '"ChainedScheduler"'];
+
+  it('an app that imports no scheduler bundles none, and one that imports StepLR bundles only it', async () => {
+    const none = await bundle('Adadelta');
+    expect(NAMES.filter((n) => none.includes(n))).toEqual([]);
+    const step = await bundle('Adadelta, StepLR');
+    expect(NAMES.filter((n) => step.includes(n))).toEqual(['"StepLR"']);
   });
 });
