@@ -35,11 +35,12 @@ export function field<T, P = T>(key: string, get: () => T, parse: (value: unknow
   return { key, get, parse, set: set as (value: unknown) => void };
 }
 
-/** Fields, states and errors name the scheduler with this. */
+/** The base of every scheduler: the optimizer it drives, the lrs it last wrote, and its state dict. */
 export abstract class Scheduler {
   readonly optimizer: SchedulerOptimizer;
   /** torch's `_last_lr`. */
   protected lastLr: number[];
+  /** Names the scheduler in errors and state fields. */
   protected readonly name: string;
 
   constructor(optimizer: unknown, name: string) {
