@@ -28,11 +28,13 @@ import { startWorker } from './workerd.js';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(REPO, 'node_modules', '.bin');
 /**
- * About 255 kB today: the default entry carries its three kernels inlined as base64 (125 kB, 45
+ * About 330 kB today: the default entry carries its three kernels inlined as base64 (125 kB, 45
  * kB gzipped) in both its ESM and its CJS build, beside the core in five bundles (index, slim
  * and workerd, ESM and CJS) and the three .wasm files for slim, workerd and the `wasm` option.
+ * The LR schedulers (issue 13) took it from 272 kB to 328 kB: about 9 kB gzipped in each of the
+ * five bundles and 3.5 kB in each of the four index/slim declaration files.
  */
-const TARBALL_BUDGET = 280_000;
+const TARBALL_BUDGET = 340_000;
 const WASM_BUDGET = 40_000;
 const BUNDLER_TIMEOUT = 300_000;
 
