@@ -24,6 +24,7 @@ interface Status {
   threads: number;
   isolated: boolean;
   tuned: { lr: number; rho: number; eps: number; initialAccDelta: number };
+  totals: { steps: number; gradientMs: number; stepMs: number }[];
   errors: string[];
 }
 interface Session {
@@ -138,6 +139,12 @@ describe('the live demo, cross-origin isolated (as `npm run demo` serves it)', (
     expect(browserSide.step).toBe(STEPS);
     expect(browserSide.digests).toEqual(await nodeSide);
     expect(new Set(browserSide.digests).size).toBe(3); // three arms that really differ
+    // For the record, not asserted: what the page measured over those steps.
+    const totals = await page.evaluate(() => (window as unknown as DemoWindow).demo.status.totals);
+    console.log(
+      `demo, ${s.build} on ${s.threads} threads: ` +
+        totals.map((t) => `${Math.round(t.steps / ((t.gradientMs + t.stepMs) / 1000))} steps/s, opt.step ${((100 * t.stepMs) / (t.gradientMs + t.stepMs)).toFixed(1)}%`).join('; '),
+    );
   });
 
   it('has drawn data on every chart, and a guess under every digit', async () => {
