@@ -111,9 +111,10 @@ afterAll(async () => {
 describe('the live demo, cross-origin isolated (as `npm run demo` serves it)', () => {
   let page: Page;
   let problems: string[];
-  const nodeSide = nodeDigests(STEPS);
+  let nodeSide: string[];
 
   beforeAll(async () => {
+    nodeSide = await nodeDigests(STEPS);
     const served = await serve(true);
     ({ page, problems } = await open(`${served.url}?stopAt=${STEPS}&threads=2`));
   }, 120_000);
@@ -137,7 +138,7 @@ describe('the live demo, cross-origin isolated (as `npm run demo` serves it)', (
     expect(['simd', 'plain']).toContain(s.build);
     const browserSide = await page.evaluate(() => (window as unknown as DemoWindow).demo.digest());
     expect(browserSide.step).toBe(STEPS);
-    expect(browserSide.digests).toEqual(await nodeSide);
+    expect(browserSide.digests).toEqual(nodeSide);
     expect(new Set(browserSide.digests).size).toBe(3); // three arms that really differ
     // For the record, not asserted: what the page measured over those steps.
     const totals = await page.evaluate(() => (window as unknown as DemoWindow).demo.status.totals);
