@@ -15,8 +15,9 @@ export class ParamGroup implements Hyperparameters {
   readonly #params: readonly number[];
   #initialLr: number | undefined;
 
-  /** @internal */
-  constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
+  /** Groups are made by the optimizer (`ParamGroup.of`): the declarations keep this private, so
+   * `new ParamGroup()` does not type-check for users. */
+  private constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
     this.#hyper = { ...hyper };
     this.#record = record;
     this.#params = Object.freeze([...params]);
@@ -24,6 +25,11 @@ export class ParamGroup implements Hyperparameters {
     this.#assertLive = assertLive;
     this.#assertIdle = assertIdle;
     writeRecord(record, this.#hyper);
+  }
+
+  /** @internal The optimizer's group `where` over its `record` in the kernel's group table. */
+  static of(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void): ParamGroup {
+    return new ParamGroup(hyper, record, params, where, assertLive, assertIdle);
   }
 
   #set<K extends keyof Hyperparameters>(key: K, value: unknown): void {

@@ -1,5 +1,6 @@
 export { Adadelta } from './adadelta.js';
 export type { Param, ParamState } from './params.js';
+export type { ClipGradNormOptions } from './clip.js';
 export { AdadeltaError } from './errors.js';
 export type { GroupStats, RateDistribution, StepOptions } from './stats.js';
 export { ParamGroup } from './groups.js';
