@@ -266,3 +266,34 @@ describe.each(['simd', 'plain'] as const)('stats, %s build', (build) => {
     expect(() => opt.stats()).toThrow(AdadeltaError);
   });
 });
+
+describe('the histogram of the effective learning rate', () => {
+  it("lists the sample's non-empty bins in ascending order, an eighth of an octave each, holding every sampled element, the same on every build", async () => {
+    const n = 64 * 100 + 5; // one tensor: the sample is its elements at multiples of 64, 101 of them
+    const histograms = [];
+    for (const build of ['simd', 'plain'] as const) {
+      const opt = await Adadelta.create([Float32Array.from({ length: n }, (_, i) => Math.sin(i))], { build });
+      for (let t = 0; t < 3; t++) {
+        opt.params[0]!.grad.set(Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.37 + t) * (1 + (i % 7))));
+        opt.step({ stats: true });
+      }
+      const { effectiveLr } = opt.stats()[0]!;
+      const h = effectiveLr.histogram;
+      expect(h.reduce((sum, bin) => sum + bin.count, 0)).toBe(101);
+      expect(h.length).toBeGreaterThan(3);
+      h.forEach((bin, i) => {
+        expect(bin.count).toBeGreaterThan(0);
+        expect(bin.to / bin.from).toBeGreaterThanOrEqual(1 + 1 / 16);
+        expect(bin.to / bin.from).toBeLessThanOrEqual(1 + 1 / 8);
+        if (i > 0) expect(bin.from).toBeGreaterThanOrEqual(h[i - 1]!.to);
+      });
+      // The sample lies within the exact extremes (which see every element); the median is in one of its bins.
+      expect(h[0]!.to).toBeGreaterThan(effectiveLr.min);
+      expect(h[h.length - 1]!.from).toBeLessThanOrEqual(effectiveLr.max);
+      expect(h.some((bin) => bin.from <= effectiveLr.median && effectiveLr.median < bin.to)).toBe(true);
+      histograms.push(h);
+      opt.dispose();
+    }
+    expect(histograms[1]).toEqual(histograms[0]);
+  });
+});

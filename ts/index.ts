@@ -2,7 +2,7 @@ export { Adadelta } from './adadelta.js';
 export type { Param, ParamState } from './params.js';
 export type { ClipGradNormOptions } from './clip.js';
 export { AdadeltaError } from './errors.js';
-export type { GroupStats, RateDistribution, StepOptions } from './stats.js';
+export type { GroupStats, RateBin, RateDistribution, StepOptions } from './stats.js';
 export { ParamGroup } from './groups.js';
 export { DEFAULTS } from './options.js';
 export type { AdadeltaOptions, Build, Hyperparameters, ParamGroupInit, ParamInit } from './options.js';

@@ -31,6 +31,17 @@ export interface RateDistribution {
   median: number;
   p90: number;
   max: number;
+  /** The sample those quantiles come from, as a histogram: its non-empty bins in ascending
+   * order, each `[from, to)` in effective-learning-rate units (eight bins per octave) with the
+   * number of sampled elements in it. Infinite and NaN rates are left out. */
+  histogram: RateBin[];
+}
+
+/** One bin of `RateDistribution.histogram`. */
+export interface RateBin {
+  from: number;
+  to: number;
+  count: number;
 }
 
 /** One param group's stats for one step. */
@@ -126,10 +137,12 @@ export function summarize(regions: readonly DataView[], nGroups: number, stalled
       for (; next < quantiles.length && seen > quantiles[next]! * (sampled - 1); next++) found[next] = Math.min(Math.max(mid, min), max);
     }
     const [p10, median, p90] = found as [number, number, number];
+    const histogram: RateBin[] = [];
+    for (let b = first; b <= last; b++) if (hist[b]! > 0) histogram.push({ from: binEdge(b, scratch), to: binEdge(b + 1, scratch), count: hist[b]! });
     const sumUpdateSq = words[STATS.sumUpdateSq]!;
     out.push({
       count,
-      effectiveLr: { min, p10, median, p90, max },
+      effectiveLr: { min, p10, median, p90, max, histogram },
       updateRms: count > 0 ? Math.sqrt(sumUpdateSq / count) : NaN,
       updateToParamRatio: Math.sqrt(sumUpdateSq) / Math.sqrt(words[STATS.sumParamSq]!),
       stalledFraction: count > 0 ? words[STATS.stalled]! / count : NaN,

@@ -147,6 +147,16 @@ const handlers = {
   },
 };
 
+/**
+ * Threads ('auto') only where every arm's worker gets a core of its own: the arms step one after
+ * another, between gradients that take milliseconds, so each step must wake its sleeping worker.
+ * On 2 cores, with 3 arms, that wake-up made opt.step 6.7-7.8% of a training step against
+ * 3.1-3.5% on one thread (examples/live-demo/measure.mjs, 2026-11-30). `?threads=2` still asks.
+ */
+function defaultThreads() {
+  return (navigator.hardwareConcurrency ?? 1) > 3 ? 'auto' : 1;
+}
+
 let queue = Promise.resolve();
 self.onmessage = (event) => {
   const message = event.data;
@@ -158,7 +168,7 @@ self.onmessage = (event) => {
 try {
   const params = new URL(self.location.href).searchParams;
   const threadsParam = params.get('threads') ?? 'auto';
-  const threads = threadsParam === 'auto' ? 'auto' : Number(threadsParam);
+  const threads = threadsParam === 'auto' ? defaultThreads() : Number(threadsParam);
   const data = await loadDigits();
   session = await createSession(data, { tuned, threads });
   const [first] = session.arms;
