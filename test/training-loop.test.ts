@@ -345,6 +345,16 @@ function normF64(grads: Float32Array[], p: number): number {
   return p === Infinity ? Math.max(0, ...perTensor) : perTensor.reduce((s, x) => s + x ** p, 0) ** (1 / p);
 }
 
+/** An optimizer over params of `sizes`, with `grads` written and param i frozen where `frozen[i]`. */
+async function withGrads(sizes: number[], grads: Float32Array[], frozen: boolean[], build: 'simd' | 'plain'): Promise<Adadelta> {
+  const opt = await Adadelta.create(sizes, { build });
+  opt.params.forEach((p, i) => {
+    p.grad.set(grads[i]!);
+    p.requiresGrad = !frozen[i];
+  });
+  return opt;
+}
+
 describe('clipping', () => {
   it('property: clipGradNorm returns the total norm and scales by min(1, maxNorm / (total + 1e-6)), frozen grads untouched; simd and plain bit-identical', async () => {
     await fc.assert(
@@ -365,11 +375,7 @@ describe('clipping', () => {
           const maxNorm = norm * relative;
           const results: Float32Array[][] = [];
           for (const build of ['simd', 'plain'] as const) {
-            const opt = await Adadelta.create(sizes, { build });
-            opt.params.forEach((p, i) => {
-              p.grad.set(grads[i]!);
-              p.requiresGrad = !frozen[i];
-            });
+            const opt = await withGrads(sizes, grads, frozen, build);
             const total = opt.clipGradNorm(maxNorm, { normType });
             expect(Math.abs(total - norm)).toBeLessThanOrEqual(1e-6 + 1e-5 * norm);
             // The coefficient from the total it returned: each grad is then off by float32 rounding only.
@@ -407,11 +413,7 @@ describe('clipping', () => {
         async ({ sizes, frozen, v, seed, kind, build }) => {
           const rng = mulberry32(seed);
           const grads = sizes.map((n) => randomValues(rng, n, kind));
-          const opt = await Adadelta.create(sizes, { build });
-          opt.params.forEach((p, i) => {
-            p.grad.set(grads[i]!);
-            p.requiresGrad = !frozen[i];
-          });
+          const opt = await withGrads(sizes, grads, frozen, build);
           opt.clipGradValue(v);
           const v32 = Math.fround(v);
           opt.params.forEach((p, i) => {

@@ -20,18 +20,15 @@ Format: torch-adadelta.json's (test/golden/README.md), plus per case
   `has_state[i]`; square_avg and acc_delta are zeros where torch has no state.
 Deterministic: a fixed seed, CPU, float32. Run with: .venv/bin/python test/interop/golden_training_loop.py
 """
-import base64
 import json
 import math
 import pathlib
 
 import torch
 
+from golden_cases import adadelta, b64, case_record, random_problem
+
 OUT = pathlib.Path(__file__).resolve().parents[1] / "golden" / "torch-adadelta-training-loop.json"
-
-
-def b64(t):
-    return base64.b64encode(t.detach().contiguous().to(torch.float32).numpy().tobytes()).decode()
 
 
 def group(sizes, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
@@ -103,23 +100,11 @@ CASES = [
 ]
 
 
-def clip_spec_json(spec):
-    return {k: v for k, v in spec.items()}
-
-
 def make_case(name, steps, groups, has_grad, clips, grad_scale, edits, gen):
-    sizes = [n for g in groups for n in g["sizes"]]
-    params0 = [torch.rand(n, generator=gen) * 2 - 1 for n in sizes]
-    grads = [[torch.randn(n, generator=gen) * grad_scale * (torch.rand(n, generator=gen) > 0.1) for _ in range(steps)] for n in sizes]
+    params0, grads = random_problem(groups, steps, gen, grad_scale=grad_scale)
     for (t, i, j), value in (edits or {}).items():
         grads[i][t][j] = value
-    params = [torch.nn.Parameter(p.clone()) for p in params0]
-    torch_groups, k = [], 0
-    for g in groups:
-        n = len(g["sizes"])
-        torch_groups.append({"params": params[k:k + n], **{key: g[key] for key in ("lr", "rho", "eps", "weight_decay", "maximize")}})
-        k += n
-    opt = torch.optim.Adadelta(torch_groups)
+    params, opt = adadelta(params0, groups)
     expected, clip_out = [], []
     for t in range(steps):
         for i, p in enumerate(params):
@@ -130,10 +115,10 @@ def make_case(name, steps, groups, has_grad, clips, grad_scale, edits, gen):
         elif spec["kind"] == "norm":
             norm_type = math.inf if spec["norm_type"] == "inf" else spec["norm_type"]
             total = torch.nn.utils.clip_grad_norm_(params, spec["max_norm"], norm_type=norm_type, error_if_nonfinite=False)
-            clip_out.append({**clip_spec_json(spec), "total_norm": b64(total.reshape(1)), "clipped": [b64(p.grad) if p.grad is not None else None for p in params]})
+            clip_out.append({**spec, "total_norm": b64(total.reshape(1)), "clipped": [b64(p.grad) if p.grad is not None else None for p in params]})
         else:
             torch.nn.utils.clip_grad_value_(params, spec["clip_value"])
-            clip_out.append({**clip_spec_json(spec), "clipped": [b64(p.grad) if p.grad is not None else None for p in params]})
+            clip_out.append({**spec, "clipped": [b64(p.grad) if p.grad is not None else None for p in params]})
         opt.step()
         state = [opt.state.get(p, {}) for p in params]
         expected.append({
@@ -144,17 +129,7 @@ def make_case(name, steps, groups, has_grad, clips, grad_scale, edits, gen):
             "state_step": [int(s["step"]) if s else 0 for s in state],
             "has_state": [bool(s) for s in state],
         })
-    return {
-        "name": name,
-        "torch": torch.__version__,
-        "groups": groups,
-        "steps": steps,
-        "params0": [b64(p) for p in params0],
-        "grads": [[b64(g) for g in per_param] for per_param in grads],
-        "has_grad": has_grad,
-        "clip": clip_out if clips else [None] * steps,
-        "expected": expected,
-    }
+    return case_record(name, groups, steps, params0, grads, expected, has_grad=has_grad, clip=clip_out if clips else [None] * steps)
 
 
 def main():
