@@ -91,7 +91,7 @@ describe.each(BUILDS)('%s build', (build) => {
 
 /** What the package calls: ts/wasm/source.ts's REQUIRED_EXPORTS, and the memory and externref
  * table that ts/wasm/kernel.ts reads (the threads build imports its memory instead). */
-const CALLED = ['alloc_f32:function', 'step:function', 'step_stats:function', 'simd128:function', '__wbindgen_start:function', '__wbindgen_externrefs:table'];
+const CALLED = ['alloc_f32:function', 'step:function', 'step_stats:function', 'grad_norm:function', 'scale_grads:function', 'clamp_grads:function', 'simd128:function', '__wbindgen_start:function', '__wbindgen_externrefs:table'];
 /** What wasm-bindgen adds to every build, and to the threads build for its thread-local storage
  * and stacks (linked with --export=__tls_base etc. by scripts/build-wasm.sh). */
 const BINDGEN = ['__abort_handler:global', '__instance_terminated:global'];

@@ -14,23 +14,31 @@ import { WorkerPool } from './threads/pool.js';
 import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
 import { DEFAULT_STALLED_BELOW, summarize, type GroupStats, type StepOptions } from './stats.js';
 import { KernelInstance } from './wasm/kernel.js';
-import { GROUP, STACK_BYTES, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
+import { GROUP, NORM_BLOCK, STACK_BYTES, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 import { resolveBuild } from './wasm/load.js';
-import { stepRange, type StepTable } from './wasm/step.js';
+import { RANGE_CALLS, type Op, type StepTable } from './wasm/step.js';
+import { checkClipOptions, clipCoefficient, normOfBlocks, type ClipGradNormOptions } from './clip.js';
 
 export class Adadelta {
   readonly #kernel: KernelInstance;
   readonly #pool: WorkerPool | undefined;
   readonly #views: ParamViews[];
-  readonly #steps: Float64Array;
+  /** The block sums of the last gradient norm (`StepTable.norms`). */
+  readonly #norms: Float64Array;
   readonly #params: readonly Param[];
   readonly #groups: readonly ParamGroup[];
   readonly #table: StepTable;
   readonly #initialAccDelta: number;
   /** The threshold of the last step that collected stats; undefined until one has. */
   #statsStalledBelow: number | undefined;
-  /** The stats threshold of the step in progress, undefined for a step without stats (#runOwn). */
+  /** The stats threshold of the step in progress, undefined for a step without stats. */
   #stalledBelow: number | undefined;
+  /** The max norm of the step in progress's fused clipping, undefined for none. */
+  #clipGradNorm: number | undefined;
+  /** The pass #runOwn runs, and its arguments. */
+  #op: Op = 'step';
+  #a = 1;
+  #b = 0;
   /** The end of the calling thread's element range: all of them without a pool. */
   readonly #ownEnd: number;
   #disposed = false;
@@ -55,7 +63,7 @@ export class Adadelta {
     this.#groups = groups;
     this.#table = table;
     this.#initialAccDelta = initialAccDelta;
-    this.#steps = new Float64Array(buffers.length);
+    this.#norms = kernel.f64(table.norms, Math.ceil(table.total / NORM_BLOCK));
     this.#ownEnd = pool?.ownEnd ?? table.total;
   }
 
@@ -130,11 +138,13 @@ export class Adadelta {
       record[TENSOR.accDelta] = accDelta;
       record[TENSOR.len] = p.length;
       record[TENSOR.group] = p.group;
+      record[TENSOR.requiresGrad] = 1;
       const views = {
         data: kernel.f32(data, p.length),
         grad: kernel.f32(grad, p.length),
         squareAvg: kernel.f32(squareAvg, p.length),
         accDelta: kernel.f32(accDelta, p.length),
+        record,
       };
       if (p.init) views.data.set(p.init);
       if (plan.initialAccDelta !== 0) views.accDelta.fill(plan.initialAccDelta);
@@ -151,7 +161,7 @@ export class Adadelta {
       const record = groupTable.subarray(gi * GROUP.words, (gi + 1) * GROUP.words);
       return new ParamGroup(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive, assertIdle);
     });
-    const params = Object.freeze(flat.map((p, i) => new ParamView(buffers[i]!, p.length, p.group, assertLive)));
+    const params = Object.freeze(flat.map((p, i) => new ParamView(buffers[i]!, p.length, p.group, `params[${i}]`, assertLive, assertIdle)));
     opt = new Adadelta(kernel, pool, buffers, params, Object.freeze(paramGroups), allocation.table, plan.initialAccDelta);
     return opt;
   }
@@ -214,33 +224,68 @@ export class Adadelta {
     return this.#table.total;
   }
 
-  /** Validates a step's options and records them for #runOwn (no allocation). */
+  /** Validates a step's options and records them (no allocation). */
   #readStepOptions(options: StepOptions | undefined): void {
     this.#assertIdle();
-    if (options === undefined) {
-      this.#stalledBelow = undefined;
-      return;
-    }
+    this.#stalledBelow = undefined;
+    this.#clipGradNorm = undefined;
+    if (options === undefined) return;
     if (typeof options !== 'object' || options === null) throw new AdadeltaError(`must be an object like { stats: true }, got ${String(options)}`, 'step options');
     // A typo such as { stat: true } must not run a plain step silently. for-in, not
     // Object.keys: it walks the object's enum cache and allocates no array on the hot path.
     for (const key in options) {
-      if (key !== 'stats' && key !== 'stalledBelow') throw new AdadeltaError(`unknown option ${JSON.stringify(key)} (expected stats, stalledBelow)`, 'step options');
+      if (key !== 'stats' && key !== 'stalledBelow' && key !== 'clipGradNorm') throw new AdadeltaError(`unknown option ${JSON.stringify(key)} (expected stats, stalledBelow, clipGradNorm)`, 'step options');
     }
     if (options.stats !== undefined && typeof options.stats !== 'boolean') throw new AdadeltaError(`must be true or false, got ${String(options.stats)}`, 'stats');
     const stalledBelow = options.stalledBelow === undefined ? DEFAULT_STALLED_BELOW : nonNegative('stalledBelow', options.stalledBelow);
+    const clip = options.clipGradNorm === undefined ? undefined : checkClipOptions(options.clipGradNorm, undefined, 'clipGradNorm').maxNorm;
     this.#stalledBelow = options.stats === true ? stalledBelow : undefined;
+    this.#clipGradNorm = clip;
   }
 
-  /** The calling thread's share of a step: everything, or the first range with a pool. */
+  /** The calling thread's share of a pass: everything, or the first range with a pool. */
   readonly #runOwn = (): void => {
-    stepRange(this.#kernel.exports, this.#table, 0, this.#ownEnd, this.#table.stats[0]!, this.#stalledBelow);
+    RANGE_CALLS[this.#op](this.#kernel.exports, this.#table, 0, this.#ownEnd, 0, this.#a, this.#b);
   };
+
+  /**
+   * Runs one pass over every element, on every thread. A step that fails part-way with
+   * threads tears the state (#tear); the clipping passes leave the state alone.
+   */
+  #pass(op: Op, a: number, b: number): void {
+    this.#op = op;
+    this.#a = a;
+    this.#b = b;
+    if (!this.#pool) return this.#runOwn();
+    try {
+      this.#pool.run(op, a, b, this.#runOwn);
+    } catch (e) {
+      if (op === 'step' || op === 'stepStats') this.#tear(e);
+      throw e;
+    }
+  }
+
+  /** The same, awaiting the workers; the caller holds #stepping. */
+  async #passAsync(op: Op, a: number, b: number): Promise<void> {
+    this.#op = op;
+    this.#a = a;
+    this.#b = b;
+    if (!this.#pool) return this.#runOwn();
+    try {
+      await this.#pool.runAsync(op, a, b, this.#runOwn);
+    } catch (e) {
+      if (op === 'step' || op === 'stepStats') this.#tear(e);
+      throw e;
+    }
+  }
 
   #finishStep(): void {
     if (this.#stalledBelow !== undefined) this.#statsStalledBelow = this.#stalledBelow;
-    const steps = this.#steps;
-    for (let i = 0; i < steps.length; i++) steps[i]! += 1;
+  }
+
+  /** The gradient scale of the step in progress: a fused clip's coefficient, or 1. */
+  #stepScale(total: number | undefined): number {
+    return total === undefined ? 1 : clipCoefficient(this.#clipGradNorm!, total);
   }
 
   /**
@@ -252,15 +297,10 @@ export class Adadelta {
    */
   step(options?: StepOptions): void {
     this.#readStepOptions(options);
-    if (this.#pool) {
-      try {
-        this.#pool.run(this.#stalledBelow, this.#runOwn);
-      } catch (e) {
-        this.#tear(e);
-      }
-    } else {
-      this.#runOwn();
-    }
+    const total = this.#clipGradNorm === undefined ? undefined : this.#gradNorm(2);
+    const scale = this.#stepScale(total);
+    if (this.#stalledBelow === undefined) this.#pass('step', scale, 0);
+    else this.#pass('stepStats', scale, this.#stalledBelow);
     this.#finishStep();
   }
 
@@ -270,19 +310,54 @@ export class Adadelta {
    */
   async stepAsync(options?: StepOptions): Promise<void> {
     this.#readStepOptions(options);
-    if (this.#pool) {
-      this.#stepping = true;
-      try {
-        await this.#pool.runAsync(this.#stalledBelow, this.#runOwn);
-      } catch (e) {
-        this.#tear(e);
-      } finally {
-        this.#stepping = false;
+    // From here until it settles, nothing may touch what its passes read or write.
+    this.#stepping = this.#pool !== undefined;
+    try {
+      let total: number | undefined;
+      if (this.#clipGradNorm !== undefined) {
+        await this.#passAsync('gradNorm', 2, 0);
+        total = normOfBlocks(this.#norms, 2);
       }
-    } else {
-      this.#runOwn();
+      const scale = this.#stepScale(total);
+      if (this.#stalledBelow === undefined) await this.#passAsync('step', scale, 0);
+      else await this.#passAsync('stepStats', scale, this.#stalledBelow);
+    } finally {
+      this.#stepping = false;
     }
     this.#finishStep();
+  }
+
+  /** The `normType`-norm of all gradients of params with `requiresGrad`, as one vector. */
+  #gradNorm(normType: number): number {
+    this.#pass('gradNorm', normType, 0);
+    return normOfBlocks(this.#norms, normType);
+  }
+
+  /**
+   * `torch.nn.utils.clip_grad_norm_` over the gradients of the params with `requiresGrad`:
+   * returns their total norm (as one vector) before clipping, and multiplies them by
+   * `min(1, maxNorm / (total + 1e-6))`. `normType` is a number >= 1 or Infinity. With
+   * `errorIfNonfinite`, a NaN or infinite total throws AdadeltaError and changes nothing.
+   * `step({ clipGradNorm })` does the same inside the step, without writing the gradients.
+   */
+  clipGradNorm(maxNorm: number, options?: ClipGradNormOptions): number {
+    this.#assertIdle();
+    const { normType, errorIfNonfinite } = checkClipOptions(maxNorm, options, 'clipGradNorm');
+    const total = this.#gradNorm(normType);
+    if (errorIfNonfinite && !Number.isFinite(total)) {
+      throw new AdadeltaError(`the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped (errorIfNonfinite is set); nothing was changed`, 'clipGradNorm');
+    }
+    const scale = clipCoefficient(maxNorm, total);
+    // A coefficient of 1 changes no bit: skip the pass.
+    if (scale !== 1) this.#pass('scaleGrads', scale, 0);
+    return total;
+  }
+
+  /** `torch.nn.utils.clip_grad_value_`: clamps the gradients of the params with `requiresGrad`
+   * to `[-clipValue, clipValue]`. */
+  clipGradValue(clipValue: number): void {
+    this.#assertIdle();
+    this.#pass('clampGrads', nonNegative('clipValue', clipValue), 0);
   }
 
   /**
@@ -319,7 +394,7 @@ export class Adadelta {
     if (!Number.isInteger(i) || b === undefined) {
       throw new AdadeltaError(`no param ${i}; this optimizer has params 0..${this.#views.length - 1}`, 'state');
     }
-    return { step: this.#steps[i]!, squareAvg: b.squareAvg.slice(), accDelta: b.accDelta.slice() };
+    return { step: b.record[TENSOR.step]!, squareAvg: b.squareAvg.slice(), accDelta: b.accDelta.slice() };
   }
 
   /**
@@ -334,7 +409,8 @@ export class Adadelta {
         const { params, ...hyper } = g.toJSON();
         return { hyper, params };
       }),
-      states: this.#views.map((b, i) => ({ step: this.#steps[i]!, squareAvg: b.squareAvg, accDelta: b.accDelta })),
+      // As torch's lazy state: a param that has never stepped has none.
+      states: this.#views.map((b) => (b.record[TENSOR.step] === 0 ? undefined : { step: b.record[TENSOR.step]!, squareAvg: b.squareAvg, accDelta: b.accDelta })),
       initialAccDelta: this.#initialAccDelta,
     });
   }
@@ -356,7 +432,7 @@ export class Adadelta {
     loaded.states.forEach((s, i) => {
       this.#views[i]!.squareAvg.set(s.squareAvg);
       this.#views[i]!.accDelta.set(s.accDelta);
-      this.#steps[i] = s.step;
+      this.#views[i]!.record[TENSOR.step] = s.step;
     });
     this.#torn = undefined;
   }

@@ -8,7 +8,7 @@ import { resolveGroups, resolveOptions, type AdadeltaOptions, type GroupSpec, ty
 import { controlWords } from './threads/control.js';
 import { coreCount, threadsUnavailable } from './threads/environment.js';
 import { allocationBytes, PAGE, WASM32_MAX_BYTES, WASM32_MAX_PAGES } from './wasm/kernel.js';
-import { GROUP, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
+import { GROUP, NORM_BLOCK, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 import { hasKernel, resolveBuild } from './wasm/load.js';
 import type { KernelSources } from './wasm/source.js';
 import type { StepTable } from './wasm/step.js';
@@ -53,6 +53,11 @@ function arenaWords(flat: readonly { length: number }[]): number {
   return flat.reduce((n, p) => n + roundUp4(p.length), 0);
 }
 
+/** Words of a gradient norm's block sums: one f64 per NORM_BLOCK elements. */
+function normWords(total: number): number {
+  return 2 * Math.ceil(total / NORM_BLOCK);
+}
+
 /** Validates everything the user gave and sizes the memory. */
 export function planLayout(groups: unknown, defaults: AdadeltaOptions | undefined): LayoutPlan {
   const options = resolveOptions(defaults);
@@ -71,6 +76,7 @@ export function planLayout(groups: unknown, defaults: AdadeltaOptions | undefine
     allocationBytes(flat.length * TENSOR.words) +
     allocationBytes(specs.length * GROUP.words) +
     threads * allocationBytes((specs.length * STATS_GROUP_BYTES) / 4) +
+    allocationBytes(normWords(total)) +
     (threads > 1 ? allocationBytes(controlWords(threads)) + SHARED_MEMORY_SLACK * (1 + threads) : 0);
   if (needed > WASM32_MAX_BYTES) {
     throw new AdadeltaError(
@@ -121,10 +127,11 @@ export function allocate(allocator: Allocator, plan: LayoutPlan): Allocation {
   const tensors = allocator.alloc(plan.flat.length * TENSOR.words, 'the tensor table');
   const groups = allocator.alloc(plan.specs.length * GROUP.words, 'the group table');
   const stats = Array.from({ length: plan.threads }, () => allocator.alloc((plan.specs.length * STATS_GROUP_BYTES) / 4, 'the stats region'));
+  const norms = allocator.alloc(normWords(plan.total), 'the gradient norm blocks');
   const control = plan.threads > 1 ? allocator.alloc(controlWords(plan.threads), 'the thread control block') : undefined;
   return {
     buffers,
-    table: { tensors, nTensors: plan.flat.length, groups, nGroups: plan.specs.length, total: plan.total, stats },
+    table: { tensors, nTensors: plan.flat.length, groups, nGroups: plan.specs.length, total: plan.total, stats, norms },
     control,
   };
 }

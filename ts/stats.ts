@@ -13,6 +13,9 @@ export interface StepOptions {
   stats?: boolean;
   /** Elements whose effective learning rate is below this count as stalled. Default 1e-4. */
   stalledBelow?: number;
+  /** Clip the gradients to this total 2-norm first, as `opt.clipGradNorm(maxNorm)` would, in
+   * the same pass as the step (the gradients themselves are left unscaled). */
+  clipGradNorm?: number;
 }
 
 /** The distribution of the effective learning rate over a group's elements. */

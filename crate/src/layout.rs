@@ -57,4 +57,7 @@ constants! {
     /// linked with it, and each worker of the thread pool starts its instance with a stack this
     /// size. scripts/build-wasm.sh reads it from crate/src/layout.rs, as a plain integer.
     STACK_BYTES = 65536,
+    /// Elements per block of a gradient norm's sum (`clip.rs`): the threads' element ranges
+    /// start at multiples of it, so that every build and thread count sums in one order.
+    NORM_BLOCK = 4096,
 }

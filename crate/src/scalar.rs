@@ -30,6 +30,9 @@ pub struct Hyper {
     pub eps: f32,
     pub weight_decay: f32,
     pub maximize: bool,
+    /// What the gradient is multiplied by first: the clip coefficient of a fused
+    /// `step({ clipGradNorm })`, else 1 (which changes no bit).
+    pub grad_scale: f32,
 }
 
 impl Hyper {
@@ -42,6 +45,7 @@ impl Hyper {
             eps: eps as f32,
             weight_decay: weight_decay as f32,
             maximize,
+            grad_scale: 1.0,
         }
     }
 }
@@ -67,6 +71,8 @@ pub const UNSAFE_ABOVE: i32 = -0x0100_0001;
 /// subtracted from `p`; the stats use them, the step does not.
 #[inline(always)]
 pub fn update_one(p: &mut f32, grad: f32, sq: &mut f32, acc: &mut f32, h: &Hyper) -> (f32, f32) {
+    // As torch's clip_grad_norm_ before the step: the gradient scaled in float32, then negated.
+    let grad = grad * h.grad_scale;
     let mut g = if h.maximize { -grad } else { grad };
     // torch skips the term when weight_decay == 0, which matters when p is inf (0 * inf = NaN).
     if h.weight_decay != 0.0 {

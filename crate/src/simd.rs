@@ -2,7 +2,10 @@
 //! same order, so that it is bit-identical to the scalar path. Compiled only into the SIMD build.
 //! `simd/stats.rs` holds the loop that also gathers `stats.rs`'s statistics.
 
+mod clip;
 mod stats;
+
+pub use clip::{clamp_grads, grad_sums, scale_grads};
 
 use crate::scalar::{self, Hyper};
 use crate::stats::Accumulator;
@@ -66,12 +69,13 @@ struct Constants {
     omr: v128,
     eps: v128,
     wd: v128,
+    scale: v128,
 }
 
 impl Constants {
     #[inline(always)]
     fn new(h: &Hyper) -> Self {
-        Constants { lr: f32x4_splat(h.lr), rho: f32x4_splat(h.rho), omr: f32x4_splat(h.one_minus_rho), eps: f32x4_splat(h.eps), wd: f32x4_splat(h.weight_decay) }
+        Constants { lr: f32x4_splat(h.lr), rho: f32x4_splat(h.rho), omr: f32x4_splat(h.one_minus_rho), eps: f32x4_splat(h.eps), wd: f32x4_splat(h.weight_decay), scale: f32x4_splat(h.grad_scale) }
     }
 }
 
@@ -93,7 +97,7 @@ struct Front {
 unsafe fn front<const MAXIMIZE: bool, const DECAY: bool>(pp: *const f32, gp: *const f32, sp: *mut f32, ap: *const f32, k: &Constants) -> Front {
     unsafe {
         let p = v128_load(pp as *const v128);
-        let mut g = v128_load(gp as *const v128);
+        let mut g = f32x4_mul(v128_load(gp as *const v128), k.scale);
         let sq = v128_load(sp as *const v128);
         let acc = v128_load(ap as *const v128);
         if MAXIMIZE {

@@ -5,7 +5,8 @@ use crate::layout::record;
 use crate::scalar::Hyper;
 
 record! {
-    /// Tensor record fields, in u32 words: four buffer addresses, a length and a group index.
+    /// Tensor record fields, in u32 words: four buffer addresses, a length, a group index,
+    /// whether the tensor steps, and how many steps it has taken.
     TENSOR {
         param: TENSOR_PARAM = 0,
         grad: TENSOR_GRAD = 1,
@@ -13,7 +14,11 @@ record! {
         accDelta: TENSOR_ACC_DELTA = 3,
         len: TENSOR_LEN = 4,
         group: TENSOR_GROUP = 5,
-        words: TENSOR_WORDS = 6,
+        /// 1 if the param steps, 0 if it is frozen (torch's `p.grad is None`): every pass skips it.
+        requiresGrad: TENSOR_REQUIRES_GRAD = 6,
+        /// The param's step count, bumped by the thread whose range holds its first element.
+        step: TENSOR_STEP = 7,
+        words: TENSOR_WORDS = 8,
     }
 }
 
@@ -30,7 +35,8 @@ record! {
     }
 }
 
-/// One tensor as the table describes it: four buffer addresses, a length and a group index.
+/// One tensor as the table describes it: four buffer addresses, a length, a group index and
+/// whether it steps.
 #[derive(Clone, Copy, Debug)]
 pub struct TensorRecord {
     pub param: usize,
@@ -39,6 +45,7 @@ pub struct TensorRecord {
     pub acc_delta: usize,
     pub len: usize,
     pub group: usize,
+    pub requires_grad: bool,
 }
 
 impl TensorRecord {
@@ -50,6 +57,7 @@ impl TensorRecord {
             acc_delta: words[TENSOR_ACC_DELTA] as usize,
             len: words[TENSOR_LEN] as usize,
             group: words[TENSOR_GROUP] as usize,
+            requires_grad: words[TENSOR_REQUIRES_GRAD] != 0,
         }
     }
 }
@@ -62,5 +70,6 @@ pub fn read_group(words: &[f32]) -> Hyper {
         eps: words[GROUP_EPS],
         weight_decay: words[GROUP_WEIGHT_DECAY],
         maximize: words[GROUP_MAXIMIZE] != 0.0,
+        grad_scale: 1.0,
     }
 }

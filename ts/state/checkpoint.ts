@@ -25,7 +25,9 @@ export interface GroupSnapshot {
 
 export interface Checkpoint {
   groups: GroupSnapshot[];
-  states: ParamStateSnapshot[];
+  /** Per param; undefined for a param that has never stepped, which has no state (as torch's
+   * lazy state has none). */
+  states: (ParamStateSnapshot | undefined)[];
   /** The optimizer's initialAccDelta, recorded in `__metadata__.initial_acc_delta` (torch ignores
    * unknown metadata); a record of how fresh state was started, not read back. */
   initialAccDelta?: number;
@@ -73,6 +75,7 @@ function paramGroupsJson(groups: readonly GroupSnapshot[]): string {
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const tensors: [string, F32Tensor][] = [];
   checkpoint.states.forEach((s, i) => {
+    if (s === undefined) return;
     tensors.push([`state.${i}.square_avg`, { shape: [s.squareAvg.length], data: s.squareAvg }]);
     tensors.push([`state.${i}.acc_delta`, { shape: [s.accDelta.length], data: s.accDelta }]);
     tensors.push([`state.${i}.step`, { shape: [], data: new Float32Array([s.step]) }]);
@@ -199,7 +202,7 @@ export function checkpointLimits(layout: CheckpointLayout): HeaderLimits {
  * Decodes and validates a checkpoint against the optimizer's layout. Throws AdadeltaError on
  * any problem; on success every array returned is a fresh copy.
  */
-export function decodeCheckpoint(bytes: Uint8Array, layout: CheckpointLayout): Checkpoint {
+export function decodeCheckpoint(bytes: Uint8Array, layout: CheckpointLayout): Omit<Checkpoint, 'states'> & { states: ParamStateSnapshot[] } {
   const { metadata, tensors } = decodeSafetensors(bytes, checkpointLimits(layout));
   const groups = decodeGroups(metadata, layout);
   const states = decodeStates(tensors, layout.lengths, layout.initialAccDelta);

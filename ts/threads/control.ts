@@ -13,12 +13,16 @@ export const CONTROL = {
   pending: 1,
   stop: 2,
   failed: 3,
-  withStats: 4,
-  /** float32 bits of the stats threshold. */
-  stalledBelow: 5,
+  /** Which pass the step runs: an index into OPS (wasm/step.ts). */
+  op: 4,
+  /** The pass's two float64 arguments (`ARGS` of them), 8-byte aligned from here. */
+  args: 6,
   /** The first worker's status words; the fixed words end here. */
-  workers: 8,
+  workers: 10,
 } as const;
+
+/** The number of float64 arguments a pass takes (RangeCall's `a` and `b`). */
+export const ARGS = 2;
 
 /** Words of one worker's status, from `statusWord(k)`. */
 export const STATUS = {

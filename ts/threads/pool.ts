@@ -7,16 +7,18 @@
  * runs is worker-main.ts's.
  */
 import { AdadeltaError } from '../errors.js';
-import type { StepTable } from '../wasm/step.js';
-import { CONTROL, controlWords, PHASE, SPIN, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
+import { NORM_BLOCK } from '../wasm/layout.js';
+import { OPS, type Op, type StepTable } from '../wasm/step.js';
+import { ARGS, CONTROL, controlWords, PHASE, SPIN, STATUS, statusWord, STEPPING, STOPPED } from './control.js';
 import { canBlock } from './environment.js';
 import { poolHooks } from './hooks.js';
 import { workerLauncher, type WorkerHandle } from './launcher.js';
 import { workerExiting } from './release.js';
 
-/** The range of thread `k` of `threads`, in elements, aligned to 8 (whole f32x4 vectors). */
+/** The range of thread `k` of `threads`, in elements: whole blocks of a gradient norm's sum
+ * (NORM_BLOCK, a multiple of the f32x4 width), so that every block is summed by one thread. */
 function threadRange(total: number, threads: number, k: number): [number, number] {
-  const size = Math.ceil(total / threads / 8) * 8;
+  const size = Math.ceil(total / threads / NORM_BLOCK) * NORM_BLOCK;
   return [Math.min(total, k * size), Math.min(total, (k + 1) * size)];
 }
 
@@ -44,7 +46,7 @@ const STEPPING_SLACK = 50;
 export class WorkerPool {
   readonly #workers: WorkerHandle[];
   readonly #control: Int32Array;
-  readonly #stalledBelow: Float32Array;
+  readonly #args: Float64Array;
   #broken: string | undefined;
   /** Between a step's signal and its successful end: a failure then leaves the state torn. */
   #inStep = false;
@@ -65,7 +67,7 @@ export class WorkerPool {
     this.#workers = workers;
     this.ownEnd = threadRange(table.total, threads, 0)[1];
     this.#control = new Int32Array(memory.buffer, control, controlWords(threads));
-    this.#stalledBelow = new Float32Array(memory.buffer, control + CONTROL.stalledBelow * 4, 1);
+    this.#args = new Float64Array(memory.buffer, control + CONTROL.args * 4, ARGS);
     this.#canBlock = canBlock(this.#control);
     this.#heartbeats = new Int32Array(threads - 1);
     this.#silentMs = new Float64Array(threads - 1);
@@ -110,14 +112,15 @@ export class WorkerPool {
     this.#broken ??= reason;
   }
 
-  /** Publishes a step: with stats when `stalledBelow` is a threshold. */
-  #signal(stalledBelow: number | undefined): void {
+  /** Publishes a pass and its arguments. */
+  #signal(op: Op, a: number, b: number): void {
     if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken}); this optimizer cannot step any more`, 'threads');
     const ctl = this.#control;
     this.#inStep = true;
     Atomics.store(ctl, CONTROL.failed, 0);
-    Atomics.store(ctl, CONTROL.withStats, stalledBelow === undefined ? 0 : 1);
-    this.#stalledBelow[0] = stalledBelow ?? 0;
+    Atomics.store(ctl, CONTROL.op, OPS.indexOf(op));
+    this.#args[0] = a;
+    this.#args[1] = b;
     Atomics.store(ctl, CONTROL.pending, this.#workers.length);
     // Heartbeats are judged from here: each worker owes a sign of life from now on.
     this.#checkedAt = performance.now();
@@ -199,9 +202,9 @@ export class WorkerPool {
     this.#fail(`no answer within ${STEP_TIMEOUT_MS / 1000} s (${late.join('; ')})`);
   }
 
-  /** One step: workers run their ranges while `runOwn` runs the calling thread's range. */
-  run(stalledBelow: number | undefined, runOwn: () => void): void {
-    this.#signal(stalledBelow);
+  /** One pass: workers run their ranges while `runOwn` runs the calling thread's range. */
+  run(op: Op, a: number, b: number, runOwn: () => void): void {
+    this.#signal(op, a, b);
     this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -217,8 +220,8 @@ export class WorkerPool {
   }
 
   /** The same as `run`, awaiting the workers without blocking the calling thread. */
-  async runAsync(stalledBelow: number | undefined, runOwn: () => void): Promise<void> {
-    this.#signal(stalledBelow);
+  async runAsync(op: Op, a: number, b: number, runOwn: () => void): Promise<void> {
+    this.#signal(op, a, b);
     this.#runOwn(runOwn);
     const ctl = this.#control;
     const deadline = Date.now() + STEP_TIMEOUT_MS;

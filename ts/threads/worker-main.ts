@@ -2,11 +2,11 @@
  * What a worker thread runs: instantiate the threads build over the shared memory, then loop:
  * wait for a new generation, step its element range, report. Real TypeScript, but
  * self-contained: worker-source.ts embeds this function's text, so it may use nothing from
- * outside but its arguments (the control offsets and phases come in `c`, the import and step
- * helpers as functions).
+ * outside but its arguments (the control offsets and phases come in `c`, the import helper and
+ * the passes as functions).
  */
 import type { kernelImports as KernelImports } from '../wasm/imports.js';
-import type { StepExports, StepTable, stepRange as StepRange } from '../wasm/step.js';
+import type { RangeCall, RangeExports, StepTable } from '../wasm/step.js';
 
 /** What the pool sends a worker at start. */
 export interface WorkerInit {
@@ -31,8 +31,8 @@ export interface WorkerConstants {
   pending: number;
   stop: number;
   failed: number;
-  withStats: number;
-  stalledBelow: number;
+  op: number;
+  args: number;
   phaseWord: number;
   seen: number;
   heartbeat: number;
@@ -45,14 +45,14 @@ export interface WorkerConstants {
   spin: number;
 }
 
-type WorkerExports = StepExports & { readonly __wbindgen_externrefs: WebAssembly.Table; __wbindgen_start(stackSize: number): void };
+type WorkerExports = RangeExports & { readonly __wbindgen_externrefs: WebAssembly.Table; __wbindgen_start(stackSize: number): void };
 
 export async function runWorker(
   init: WorkerInit,
   c: WorkerConstants,
   post: (message: { ready: true } | { error: string }) => void,
   imports: typeof KernelImports,
-  step: typeof StepRange,
+  calls: readonly RangeCall[],
 ): Promise<void> {
   const self: { exports?: WorkerExports } = {};
   try {
@@ -69,9 +69,8 @@ export async function runWorker(
   }
   const x = self.exports;
   const ctl = new Int32Array(init.memory.buffer, init.control, init.controlWords);
-  const threshold = new Float32Array(init.memory.buffer, init.control + c.stalledBelow * 4, 1);
+  const args = new Float64Array(init.memory.buffer, init.control + c.args * 4, 2);
   const status = init.status;
-  const stats = init.table.stats[init.thread]!;
   try {
     // Not Atomics.load: the first step may have been signalled already, before this line ran.
     let seen = 0;
@@ -97,7 +96,7 @@ export async function runWorker(
       Atomics.store(ctl, status + c.phaseWord, c.stepping);
       Atomics.add(ctl, status + c.heartbeat, 1);
       try {
-        step(x, init.table, init.begin, init.end, stats, Atomics.load(ctl, c.withStats) !== 0 ? threshold[0]! : undefined);
+        calls[Atomics.load(ctl, c.op)]!(x, init.table, init.begin, init.end, init.thread, args[0]!, args[1]!);
       } catch {
         Atomics.store(ctl, c.failed, 1);
       }

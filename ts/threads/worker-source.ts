@@ -6,7 +6,7 @@
  * here, and the numbers come from control.ts.
  */
 import { kernelImports } from '../wasm/imports.js';
-import { stepRange } from '../wasm/step.js';
+import { OPS, RANGE_CALLS } from '../wasm/step.js';
 import { CONTROL, PHASE, SPIN, STATUS } from './control.js';
 import { runWorker, type WorkerConstants } from './worker-main.js';
 
@@ -17,8 +17,8 @@ const CONSTANTS: WorkerConstants = {
   pending: CONTROL.pending,
   stop: CONTROL.stop,
   failed: CONTROL.failed,
-  withStats: CONTROL.withStats,
-  stalledBelow: CONTROL.stalledBelow,
+  op: CONTROL.op,
+  args: CONTROL.args,
   phaseWord: STATUS.phase,
   seen: STATUS.seen,
   heartbeat: STATUS.heartbeat,
@@ -31,7 +31,7 @@ const CONSTANTS: WorkerConstants = {
 };
 
 export const WORKER_SOURCE = `'use strict';
-const run = (init, post) => (${String(runWorker)})(init, ${JSON.stringify(CONSTANTS)}, post, (${String(kernelImports)}), (${String(stepRange)}));
+const run = (init, post) => (${String(runWorker)})(init, ${JSON.stringify(CONSTANTS)}, post, (${String(kernelImports)}), [${OPS.map((op) => String(RANGE_CALLS[op])).join(', ')}]);
 if (typeof process === 'object' && process.versions != null && process.versions.node != null) {
   // Not require() alone: a worker inherits the process's flags, and under --input-type=module
   // this string runs as an ES module, where require is undefined (and Node before 20.16 has no

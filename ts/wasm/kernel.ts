@@ -7,10 +7,10 @@ import { AdadeltaError } from '../errors.js';
 import { adoptKernel, compileBuild, compiledBuild, type ResolvedBuild } from './load.js';
 import { kernelImports } from './imports.js';
 import { checkKernelModule, describeSource, whereFrom, type KernelSources } from './source.js';
-import type { StepExports } from './step.js';
+import type { RangeExports } from './step.js';
 
 /** The raw exports of crate/src/lib.rs (after wasm-bindgen). Pointers and lengths are u32s. */
-export interface KernelExports extends StepExports {
+export interface KernelExports extends RangeExports {
   /** Exported by the simd and plain builds; the threads build imports a shared memory instead. */
   readonly memory?: WebAssembly.Memory;
   alloc_f32(len: number): number;
@@ -118,6 +118,10 @@ export class KernelInstance {
 
   f32(ptr: number, len: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, len);
+  }
+
+  f64(ptr: number, len: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, len);
   }
 
   u32(ptr: number, len: number): Uint32Array {

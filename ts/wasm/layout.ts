@@ -4,7 +4,10 @@
  * `UPDATE_LAYOUT=1 cargo test -p adadelta-wasm --test layout`.
  */
 
-/** Tensor record fields, in u32 words: four buffer addresses, a length and a group index. */
+/**
+ * Tensor record fields, in u32 words: four buffer addresses, a length, a group index,
+ * whether the tensor steps, and how many steps it has taken.
+ */
 export const TENSOR = {
   param: 0,
   grad: 1,
@@ -12,7 +15,11 @@ export const TENSOR = {
   accDelta: 3,
   len: 4,
   group: 5,
-  words: 6,
+  /** 1 if the param steps, 0 if it is frozen (torch's `p.grad is None`): every pass skips it. */
+  requiresGrad: 6,
+  /** The param's step count, bumped by the thread whose range holds its first element. */
+  step: 7,
+  words: 8,
 } as const;
 
 /** Group record fields, in f32 words. `maximize` is 0 or 1. */
@@ -59,3 +66,9 @@ export const STATS_GROUP_BYTES = 8256;
  * size. scripts/build-wasm.sh reads it from crate/src/layout.rs, as a plain integer.
  */
 export const STACK_BYTES = 65536;
+
+/**
+ * Elements per block of a gradient norm's sum (`clip.rs`): the threads' element ranges
+ * start at multiples of it, so that every build and thread count sums in one order.
+ */
+export const NORM_BLOCK = 4096;

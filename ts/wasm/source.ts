@@ -63,7 +63,7 @@ export function describeSource(source: KernelSource): string {
 }
 
 /** The exports every kernel has; a module without them is not one of ours (or another version's). */
-const REQUIRED_EXPORTS = ['alloc_f32', 'step', 'step_stats', 'simd128', '__wbindgen_start'];
+const REQUIRED_EXPORTS = ['alloc_f32', 'step', 'step_stats', 'grad_norm', 'scale_grads', 'clamp_grads', 'simd128', '__wbindgen_start'];
 
 /**
  * Where a kernel came from, as messages say it: `from <url>` for a URL; for other sources given
