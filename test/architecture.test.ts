@@ -81,6 +81,17 @@ describe('the import rules of docs/architecture.md', () => {
     }
   });
 
+  it('the schedulers import only errors.ts and one another, and only the entry imports them', () => {
+    const modules = [...graph.keys()].filter((m) => layer(m) === 'schedulers');
+    expect(modules).toContain('schedulers/base.ts');
+    for (const [module, imports] of graph) {
+      for (const target of imports.filter((t) => t.endsWith('.ts'))) {
+        if (layer(module) === 'schedulers') expect(layer(target) === 'schedulers' || target === 'errors.ts', `${module} imports ${target}`).toBe(true);
+        else if (layer(target) === 'schedulers') expect(module, `${module} imports ${target}`).toBe('index.ts');
+      }
+    }
+  });
+
   it('the safetensors codec knows nothing of Adadelta', () => {
     expect(graph.get('state/safetensors.ts')!.filter((t) => t.endsWith('.ts')).sort()).toEqual(['errors.ts', 'state/json-limits.ts']);
   });

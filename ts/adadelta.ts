@@ -19,6 +19,15 @@ import { resolveBuild } from './wasm/load.js';
 import { RANGE_CALLS, type Op, type StepTable } from './wasm/step.js';
 import { checkClipOptions, clipCoefficient, normOfBlocks, type ClipGradNormOptions } from './clip.js';
 
+// `Symbol.dispose` is in lib esnext.disposable, not in ES2022: declare it (as @types/node does),
+// so our declarations compile for consumers whose lib lacks it. Here, beside the class that
+// uses it: the declaration bundler keeps a `declare global` only from a module it emits.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 export class Adadelta {
   readonly #kernel: KernelInstance;
   readonly #pool: WorkerPool | undefined;
@@ -159,7 +168,7 @@ export class Adadelta {
     const paramGroups = specs.map((g, gi) => {
       const indices = g.params.map(() => index++);
       const record = groupTable.subarray(gi * GROUP.words, (gi + 1) * GROUP.words);
-      return new ParamGroup(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive, assertIdle);
+      return ParamGroup.of(g.hyper, record, indices, `paramGroups[${gi}]`, assertLive, assertIdle);
     });
     const params = Object.freeze(flat.map((p, i) => new ParamView(buffers[i]!, p.length, p.group, `params[${i}]`, assertLive, assertIdle)));
     opt = new Adadelta(kernel, pool, buffers, params, Object.freeze(paramGroups), allocation.table, plan.initialAccDelta);

@@ -1,15 +1,8 @@
 /**
  * `using opt = await Adadelta.create(...)`: explicit resource management where the runtime
- * has it, and the same method under a registered symbol where it does not.
+ * has it, and the same method under a registered symbol where it does not. (The type's
+ * declaration stands beside the class that uses it, adadelta.ts, so the bundled .d.ts keeps it.)
  */
-
-// `Symbol.dispose` is in lib esnext.disposable, not in ES2022: declare it (as @types/node does),
-// so our declarations compile for consumers whose lib lacks it.
-declare global {
-  interface SymbolConstructor {
-    readonly dispose: unique symbol;
-  }
-}
 
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 

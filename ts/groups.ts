@@ -13,9 +13,11 @@ export class ParamGroup implements Hyperparameters {
   readonly #assertIdle: () => void;
   readonly #where: string;
   readonly #params: readonly number[];
+  #initialLr: number | undefined;
 
-  /** @internal */
-  constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
+  /** Groups are made by the optimizer (`ParamGroup.of`): the declarations keep this private, so
+   * `new ParamGroup()` does not type-check for users. */
+  private constructor(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void) {
     this.#hyper = { ...hyper };
     this.#record = record;
     this.#params = Object.freeze([...params]);
@@ -23,6 +25,11 @@ export class ParamGroup implements Hyperparameters {
     this.#assertLive = assertLive;
     this.#assertIdle = assertIdle;
     writeRecord(record, this.#hyper);
+  }
+
+  /** @internal The optimizer's group `where` over its `record` in the kernel's group table. */
+  static of(hyper: Hyperparameters, record: Float32Array, params: readonly number[], where: string, assertLive: () => void, assertIdle: () => void): ParamGroup {
+    return new ParamGroup(hyper, record, params, where, assertLive, assertIdle);
   }
 
   #set<K extends keyof Hyperparameters>(key: K, value: unknown): void {
@@ -49,6 +56,17 @@ export class ParamGroup implements Hyperparameters {
   get maximize(): boolean { return this.#get('maximize'); }
   set maximize(value: boolean) { this.#set('maximize', value); }
 
+  /** The group's lr before any schedule (torch's `initial_lr`): undefined until an LR scheduler
+   * records it, then saved in checkpoints and read back from them. */
+  get initialLr(): number | undefined {
+    this.#assertLive();
+    return this.#initialLr;
+  }
+  set initialLr(value: number | undefined) {
+    this.#assertLive();
+    this.#initialLr = value === undefined ? undefined : checkHyper('lr', value, `${this.#where}.initialLr`);
+  }
+
   /** The indices of this group's params in `opt.params`. Read-only: the optimizer's layout,
    * which its checkpoints record, is fixed at creation. */
   get params(): readonly number[] {
@@ -59,15 +77,19 @@ export class ParamGroup implements Hyperparameters {
     throw new AdadeltaError("is read-only: a group's params are fixed at creation", `${this.#where}.params`);
   }
 
-  /** A plain copy of the hyperparameters. */
-  toJSON(): Hyperparameters & { params: number[] } {
+  /** A plain copy of the hyperparameters, with `initialLr` once a scheduler has set it. */
+  toJSON(): Hyperparameters & { initialLr?: number; params: number[] } {
     this.#assertLive();
-    return { ...this.#hyper, params: [...this.#params] };
+    const initial = this.#initialLr === undefined ? {} : { initialLr: this.#initialLr };
+    return { ...this.#hyper, ...initial, params: [...this.#params] };
   }
 
-  /** @internal Replaces all hyperparameters at once (already validated). */
-  replace(hyper: Hyperparameters): void {
-    this.#hyper = { ...hyper };
+  /** @internal Replaces all hyperparameters at once (already validated); a checkpoint's group
+   * replaces `initialLr` too, absent or not, as torch's load_state_dict replaces the group. */
+  replace(hyper: Hyperparameters & { initialLr?: number | undefined }): void {
+    const { initialLr, ...rest } = hyper;
+    this.#initialLr = initialLr;
+    this.#hyper = rest;
     writeRecord(this.#record, this.#hyper);
   }
 }

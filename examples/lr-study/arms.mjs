@@ -16,7 +16,12 @@ function firstStepCap({ lr, rho = RHO, eps = EPS, initialAccDelta = 0 }) {
   return lr * Math.sqrt((initialAccDelta + eps) / (1 - rho));
 }
 
-function adadeltaArm(id, label, color, options) {
+/**
+ * An arm of this package's Adadelta with `options` over torch's defaults. `create(weights, extra)`
+ * makes its optimizer; `extra` adds options that change how it runs, not what it computes
+ * (the live demo passes `threads`).
+ */
+export function adadeltaArm(id, label, color, options) {
   return {
     id,
     label,
@@ -25,7 +30,7 @@ function adadeltaArm(id, label, color, options) {
     kind: 'adadelta',
     hyper: { rho: RHO, eps: EPS, initialAccDelta: 0, ...options },
     firstStepCap: firstStepCap(options),
-    create: (weights) => adadelta(weights, options),
+    create: (weights, extra) => adadelta(weights, { ...options, ...extra }),
   };
 }
 
@@ -53,3 +58,10 @@ export const ARMS = [
     create: async (weights) => sgd(weights, { lr: 0.1 }),
   },
 ];
+
+/** The study's arm with this `id`. */
+export function armById(id) {
+  const arm = ARMS.find((a) => a.id === id);
+  if (arm === undefined) throw new Error(`no arm ${id} in the study`);
+  return arm;
+}

@@ -88,15 +88,28 @@ export function lossAndGradient(params, batch) {
   return total * scale;
 }
 
+/** The class the last forward pass gave the highest probability. */
+function mostProbable() {
+  let best = 0;
+  for (let c = 1; c < CLASSES; c++) if (probs[c] > probs[best]) best = c;
+  return best;
+}
+
 /** Mean loss and accuracy over `images`, without touching any gradient. */
 export function evaluate(params, images) {
   let loss = 0;
   let correct = 0;
   for (const image of images) {
     loss += forward(params, image);
-    let best = 0;
-    for (let c = 1; c < CLASSES; c++) if (probs[c] > probs[best]) best = c;
-    if (best === image.label) correct++;
+    if (mostProbable() === image.label) correct++;
   }
   return { loss: loss / images.length, accuracy: correct / images.length };
+}
+
+/** The predicted digit for each of `images`. */
+export function predict(params, images) {
+  return images.map((image) => {
+    forward(params, image);
+    return mostProbable();
+  });
 }

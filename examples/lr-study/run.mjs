@@ -16,7 +16,7 @@ import { relative, resolve } from 'node:path';
 import { studyArgs } from './args.mjs';
 import { ARMS } from './arms.mjs';
 import { STALLED_BELOW } from './optimizers.mjs';
-import { loadMnist } from './mnist-data.mjs';
+import { loadMnist } from './mnist-files.mjs';
 import { initialWeights } from './mlp.mjs';
 import { mulberry32 } from './prng.mjs';
 import { progressBar } from './progress.mjs';

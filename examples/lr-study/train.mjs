@@ -27,13 +27,29 @@ function medianAbsUpdate(before, params) {
 }
 
 /**
+ * The minibatches every arm sees, epoch after epoch without end: `train` in a fresh order each
+ * epoch, shuffled by a PRNG seeded from `seed`, cut into batches of `batchSize` (the last one of
+ * an epoch may be smaller). The study and the live demo both take their batches from here.
+ */
+export function* minibatches(train, batchSize, seed) {
+  const random = mulberry32(seed + 1);
+  const order = train.map((_, i) => i);
+  const stepsPerEpoch = Math.ceil(train.length / batchSize);
+  for (;;) {
+    shuffle(order, random);
+    for (let b = 0; b < stepsPerEpoch; b++) {
+      yield order.slice(b * batchSize, (b + 1) * batchSize).map((i) => train[i]);
+    }
+  }
+}
+
+/**
  * Trains `optimizer` for `config.epochs` epochs and returns everything measured. Every arm gets
  * the same minibatch order, from `config.seed`.
  */
 export function train(optimizer, data, config, progress, label) {
   const { params } = optimizer;
-  const random = mulberry32(config.seed + 1);
-  const order = data.train.map((_, i) => i);
+  const batches = minibatches(data.train, config.batchSize, config.seed);
   const stepsPerEpoch = Math.ceil(data.train.length / config.batchSize);
   const totalSteps = stepsPerEpoch * config.epochs;
   const isSampled = sampledSteps(totalSteps);
@@ -46,10 +62,9 @@ export function train(optimizer, data, config, progress, label) {
   let step = 0;
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
-    shuffle(order, random);
     let epochLoss = 0;
     for (let b = 0; b < stepsPerEpoch; b++) {
-      const batch = order.slice(b * config.batchSize, (b + 1) * config.batchSize).map((i) => data.train[i]);
+      const batch = batches.next().value;
       for (const p of params) p.grad.fill(0);
       const loss = lossAndGradient(params, batch);
       if (!Number.isFinite(loss)) throw new Error(`${label}: the loss became ${loss} at step ${step + 1}`);

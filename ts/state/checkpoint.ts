@@ -18,7 +18,8 @@ export interface ParamStateSnapshot {
 }
 
 export interface GroupSnapshot {
-  hyper: Hyperparameters;
+  /** With `initialLr`, torch's `initial_lr`, where an LR scheduler has recorded one. */
+  hyper: Hyperparameters & { initialLr?: number | undefined };
   /** The indices of the group's params, numbered across groups. */
   params: readonly number[];
 }
@@ -66,7 +67,8 @@ function pythonFloat(x: number): string {
 function paramGroupsJson(groups: readonly GroupSnapshot[]): string {
   const parts = groups.map((g) => {
     const h = g.hyper;
-    return `{"lr": ${pythonFloat(h.lr)}, "rho": ${pythonFloat(h.rho)}, "eps": ${pythonFloat(h.eps)}, "weight_decay": ${pythonFloat(h.weightDecay)}, "foreach": null, "maximize": ${h.maximize}, "capturable": false, "differentiable": false, "params": [${g.params.join(', ')}]}`;
+    const initialLr = h.initialLr === undefined ? '' : `"initial_lr": ${pythonFloat(h.initialLr)}, `;
+    return `{"lr": ${pythonFloat(h.lr)}, "rho": ${pythonFloat(h.rho)}, "eps": ${pythonFloat(h.eps)}, "weight_decay": ${pythonFloat(h.weightDecay)}, "foreach": null, "maximize": ${h.maximize}, "capturable": false, "differentiable": false, ${initialLr}"params": [${g.params.join(', ')}]}`;
   });
   return `[${parts.join(', ')}]`;
 }
@@ -121,13 +123,15 @@ function decodeGroups(metadata: Record<string, string> | undefined, layout: Chec
     if (!sameList(group.params, ours)) {
       fail(`${where}.params is ${preview(group.params)}; this optimizer's group ${g} has params [${ours.join(', ')}]`);
     }
-    // Unknown keys (LR schedulers add initial_lr; torch adds foreach, capturable...) are ignored.
+    // Unknown keys (torch adds foreach, capturable...; OneCycleLR max_lr, min_lr) are ignored.
     const hyper = {} as Record<keyof Hyperparameters, unknown>;
     for (const [ours, torch] of TORCH_NAMES) {
       // The same validation as creation; the error names the torch field.
       hyper[ours] = checkHyper(ours, group[torch], `checkpoint.${where}.${torch}`);
     }
-    return { hyper: hyper as Hyperparameters, params: [...ours] };
+    // LR schedulers' initial_lr is kept, so that a scheduler resumes from the checkpoint.
+    const initialLr = group.initial_lr === undefined ? {} : { initialLr: checkHyper('lr', group.initial_lr, `checkpoint.${where}.initial_lr`) };
+    return { hyper: { ...(hyper as Hyperparameters), ...initialLr }, params: [...ours] };
   });
 }
 
