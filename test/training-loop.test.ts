@@ -532,12 +532,13 @@ function fingerprint(opt: Adadelta): string {
 }
 
 function expectError(fn: () => unknown, mentions: string): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
+  const error: unknown = (() => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+  })();
   expect(error, `expected an AdadeltaError mentioning ${mentions}`).toBeInstanceOf(AdadeltaError);
   expect((error as Error).name).toBe('AdadeltaError');
   expect(`${(error as AdadeltaError).field ?? ''} ${(error as Error).message}`).toContain(mentions);
