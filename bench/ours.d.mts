@@ -12,5 +12,5 @@ export interface BenchOurs {
 export function createOurs(
   inits: Float32Array[],
   hyper: BenchHyper,
-  options: { build: 'plain' | 'simd'; threads?: number; stats?: 'step' | 'read' },
+  options: { build: 'plain' | 'simd'; threads?: number; stats?: 'step' | 'read'; clipGradNorm?: number; frozen?: 'half' },
 ): Promise<BenchOurs | undefined>;

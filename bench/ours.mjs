@@ -1,12 +1,14 @@
 /**
  * This package's optimizer, built: the 'plain' and 'simd' kernels, SIMD on 2 threads, and SIMD
  * with diagnostics (`stats`: 'step' times `step({ stats: true })`, 'read' also reads `stats()`
- * after every step, as a training loop that logs them would).
+ * after every step, as a training loop that logs them would). Issue 13's training-loop rows:
+ * `clipGradNorm: maxNorm` times the fused `step({ clipGradNorm: maxNorm })`, and
+ * `frozen: 'half'` sets `requiresGrad = false` on every other param (1, 3, 5, ...) before timing.
  */
 import { Adadelta, AdadeltaError } from '../dist/index.js';
 
 /** Creates ours over params initialised from `inits`; `undefined` when `threads` is unknown. */
-export async function createOurs(inits, hyper, { build, threads, stats }) {
+export async function createOurs(inits, hyper, { build, threads, stats, clipGradNorm, frozen }) {
   const options = { ...hyper, build };
   if (threads !== undefined) options.threads = threads;
   let opt;
@@ -16,16 +18,20 @@ export async function createOurs(inits, hyper, { build, threads, stats }) {
     if (threads !== undefined && e instanceof AdadeltaError && /threads/.test(e.message) && /unknown option/.test(e.message)) return undefined;
     throw e;
   }
+  if (frozen === 'half') opt.params.forEach((p, i) => (p.requiresGrad = i % 2 === 0));
   const withStats = { stats: true };
+  const withClip = { clipGradNorm };
   const step =
-    stats === 'read'
-      ? () => {
-          opt.step(withStats);
-          opt.stats();
-        }
-      : stats === 'step'
-        ? () => opt.step(withStats)
-        : () => opt.step();
+    clipGradNorm !== undefined
+      ? () => opt.step(withClip)
+      : stats === 'read'
+        ? () => {
+            opt.step(withStats);
+            opt.stats();
+          }
+        : stats === 'step'
+          ? () => opt.step(withStats)
+          : () => opt.step();
   return {
     build: opt.build,
     threads: opt.threads ?? 1,

@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { adapterTable, deviationTable, detailTable, fmtNs, modelRatioTable, statsOverhead, statsOverheadLine, statsTable, summaryTable, targetLines } from './report.mjs';
+import { adapterTable, deviationTable, detailTable, fmtNs, mainImpls, modelRatioTable, statsOverhead, statsOverheadLine, statsTable, summaryTable, targetLines, trainingLoopSection } from './report.mjs';
 
 export const BEGIN = '<!-- bench-figures:begin (generated from bench/results/latest.json by `node bench/readme-figures.mjs`; do not edit by hand) -->';
 export const END = '<!-- bench-figures:end -->';
@@ -26,7 +26,7 @@ function shapesOf(run) {
 export function resultsMarkdown(run) {
   const { machine: m, hyper, tfjs } = run;
   const shapes = shapesOf(run);
-  const impls = run.implementations;
+  const impls = mainImpls(run.implementations);
   const results = run.results;
   const diagnostics = statsOverhead(results, shapes.find((s) => s.key === '1e6'));
   const tfNote =
@@ -53,6 +53,7 @@ export function resultsMarkdown(run) {
     '',
     adapterTable(results, shapes),
     '',
+    ...trainingLoopSection(results, run.implementations),
     `Deviation from torch.optim.Adadelta after ${dev.problem.steps} steps (${dev.problem.params} params, grads uniform in [-1, 1], float64 reference of torch's formula; torch itself moves a param by at most ${dev.torchMaxMove.toFixed(4)}):`,
     '',
     deviationTable(dev),
@@ -171,6 +172,17 @@ export function readingMarkdown(run) {
       `- The tf.js adapter is ${span(cpu, x)}x faster than tf.js's own Adadelta on the cpu backend. On the wasm backend it is ${span(wasmSmall, x)}x faster up to 1e6` +
         (wasmBig.length ? `; from 1e7 up, where both are bound by copying tensors (\`dataSync()\`, \`variable.assign\`), it runs ${wasmBig.join(' and ')} as fast as tf.js's wasm backend` : '') +
         `. Its deviation from PyTorch ${same ? "equals the core's" : `is ${dev['adapter-tfjs-cpu'].toExponential(2)} (the core's: ${dev['ours-simd'].toExponential(2)})`}, where tf.js's own is ${dev['tfjs-wasm'].toFixed(1)} after ${run.deviation.problem.steps} steps: \`tf.train.adadelta\` is SGD with the learning rate, not Adadelta.`,
+    );
+  }
+  const ratio = (key, id, base) => (has(key, id) && has(key, base) ? ns(key, id) / ns(key, base) : undefined);
+  const clipAt = (id, base) => ['1e6', '1e7'].filter((k) => ratio(k, id, base) !== undefined).map((k) => `${x2(ratio(k, id, base))}x at ${k}`);
+  const [clip1, clip2] = [clipAt('ours-simd-clip', 'ours-simd'), clipAt('ours-simd-2t-clip', 'ours-simd-2t')];
+  const [half1, half2] = [ratio('1000x1000', 'ours-simd-half-frozen', 'ours-simd'), ratio('1000x1000', 'ours-simd-2t-half-frozen', 'ours-simd-2t')];
+  if (clip1.length || half1 !== undefined) {
+    out.push(
+      '- Training loop (issue 13):' +
+        (clip1.length ? ` the fused \`step({ clipGradNorm })\` costs ${clip1.join(' and ')} a plain step on one thread${clip2.length ? ` (${clip2.join(' and ')} on two)` : ''}, against a target of 1.25x: one extra read pass over the gradients for the norm, and the coefficient applied inside the step.` : '') +
+        (half1 !== undefined ? ` The 1,000-tensor model with every other tensor frozen steps in ${x2(half1)}x the time of all of them${half2 !== undefined ? ` (${x2(half2)}x on two threads)` : ''}, against a target of 0.6x: the kernel's tensor table skips a frozen tensor, with no JS per tensor.` : ''),
     );
   }
   out.push('- `bench/results/latest.json` keeps every sample and the load average at the start and end.');

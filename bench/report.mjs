@@ -9,6 +9,9 @@ const fmtM = (m) => (m >= 100 ? m.toFixed(0) : m >= 10 ? m.toFixed(1) : m.toFixe
 const cell = (results, shapeKey, implId) => results[shapeKey]?.[implId];
 const ns = (results, shapeKey, implId) => cell(results, shapeKey, implId)?.nsPerParam;
 
+/** The rows of the main tables: issue 13's training-loop rows have their own table. */
+export const mainImpls = (impls) => impls.filter((impl) => !impl.section);
+
 /** The bandwidth bound for an implementation: the bound with as many threads, same size. */
 function boundFor(results, shape, impl) {
   const key = shape.boundFrom ?? shape.key;
@@ -227,4 +230,34 @@ export function adapterTable(results, shapes) {
     lines.push(row(cells));
   }
   return lines.join('\n');
+}
+
+/**
+ * Issue 13: each training-loop row beside the plain step it is measured against (same threads,
+ * same block, interleaved), as a time ratio against its target. '' when the run has none.
+ */
+export function trainingLoopTable(results, impls) {
+  const lines = [row(['row', 'size', 'ns/param', 'plain step ns/param', 'time ratio', 'target', 'verdict']), row(['---', '---', '---:', '---:', '---:', '---:', '---'])];
+  for (const impl of impls.filter((i) => i.section === 'training-loop')) {
+    for (const [key, byImpl] of Object.entries(results)) {
+      const a = byImpl[impl.id];
+      const b = byImpl[impl.base];
+      if (!a || a.skipped || !b || b.skipped) continue;
+      const ratio = a.nsPerParam / b.nsPerParam;
+      lines.push(row([impl.label, key, fmtNs(a.nsPerParam), fmtNs(b.nsPerParam), `${ratio.toFixed(2)}x`, `<= ${impl.target}x`, ratio <= impl.target ? 'PASS' : 'MISS']));
+    }
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/** The training-loop section as run.mjs prints it (and readme-figures.mjs renders it): [] without rows. */
+export function trainingLoopSection(results, impls) {
+  const table = trainingLoopTable(results, impls);
+  if (!table) return [];
+  return [
+    "Training loop (issue 13; reported, not asserted): the fused `step({ clipGradNorm })` (clipping active) against a plain step, and the 1,000 x 1,000 model with every other tensor frozen (`requiresGrad = false`) against all of them stepping:",
+    '',
+    table,
+    '',
+  ];
 }

@@ -17,7 +17,7 @@ import { HYPER, implementations } from './implementations.mjs';
 import { measureInterleaved } from './measure.mjs';
 import { createOurs } from './ours.mjs';
 import { BYTES_PER_PARAM } from './bandwidth.mjs';
-import { adapterTable, deviationTable, detailTable, modelRatioTable, statsOverhead, statsOverheadLine, statsTable, summaryTable, targetLines, targets } from './report.mjs';
+import { adapterTable, deviationTable, detailTable, mainImpls, modelRatioTable, statsOverhead, statsOverheadLine, statsTable, summaryTable, targetLines, targets, trainingLoopSection } from './report.mjs';
 import { timeStatsCall } from './stats-call.mjs';
 import { initTfjs } from './tfjs.mjs';
 
@@ -114,13 +114,15 @@ async function main() {
   out.push(`## adadelta-wasm benchmark (\`${command}\`)`, '');
   out.push(`${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node} (V8 ${machine.v8}), ${machine.date}; load average ${machine.loadAverage.atStart[0]} at start, ${machine.loadAverage.atEnd[0]} at end.`);
   out.push(`float32, lr=${HYPER.lr}, rho=${HYPER.rho}, eps=${HYPER.eps}; median of interleaved repetitions; ${BYTES_PER_PARAM} bytes/param for the bandwidth bound. ${tfNote}.`, '');
-  out.push(summaryTable(results, shapes, impls), '');
-  out.push(detailTable(results, shapes, impls), '');
-  out.push(modelRatioTable(results, impls), '');
+  const main = mainImpls(impls);
+  out.push(summaryTable(results, shapes, main), '');
+  out.push(detailTable(results, shapes, main), '');
+  out.push(modelRatioTable(results, main), '');
   out.push('Diagnostics: the cost of `step({ stats: true })`, and of reading `stats()` once per step as well, against a plain step of the same optimizer:', '');
   out.push(statsTable(results, shapes), '', diagnosticsLine, '');
   out.push("The tf.js adapter (`adadelta-wasm/tfjs`): `optimizer.applyGradients` end to end (gradient `dataSync()`, the kernel, `variable.assign`) beside tf.js's own `tf.train.adadelta`, ns per param, same backend, same variables and gradient tensors:", '');
   out.push(adapterTable(results, shapes), '');
+  out.push(...trainingLoopSection(results, impls));
   out.push(`Deviation from torch.optim.Adadelta after ${dev.problem.steps} steps (${dev.problem.params} params, grads uniform in [-1, 1], float64 reference of torch's formula; torch itself moves a param by at most ${dev.torchMaxMove.toFixed(4)}):`, '');
   out.push(deviationTable(dev), '');
   out.push('Targets (issue 4; reported, not asserted):', '', targetLines(verdicts), '');
@@ -139,7 +141,7 @@ async function main() {
     threadsAvailable,
     bytesPerParam: BYTES_PER_PARAM,
     sizes: shapes.map(({ key, params, tensors, model }) => ({ key, params, tensors: tensors.length, model: !!model })),
-    implementations: impls.map(({ id, label, threads, bound }) => ({ id, label, threads, bound: !!bound })),
+    implementations: impls.map(({ id, label, threads, bound, section, base, target }) => ({ id, label, threads, bound: !!bound, ...(section ? { section, base, target } : {}) })),
     results,
     deviation: dev,
     targets: verdicts.map(({ name, status, detail }) => ({ name, status, detail })),
@@ -151,7 +153,7 @@ async function main() {
   const name = quick ? 'latest-quick' : 'latest';
   writeFileSync(new URL(`${name}.json`, dir), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(new URL(`${name}.md`, dir), out.join('\n') + '\n');
-  writeFileSync(new URL(quick ? 'chart-quick.svg' : 'chart.svg', dir), chartSvg(results, shapes, impls, `Adadelta step throughput — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`));
+  writeFileSync(new URL(quick ? 'chart-quick.svg' : 'chart.svg', dir), chartSvg(results, shapes, main, `Adadelta step throughput — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`));
   progress(`wrote bench/results/${name}.{json,md} and bench/results/${quick ? 'chart-quick' : 'chart'}.svg (${seconds.toFixed(0)} s)`);
 }
 

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Adadelta } from '../dist/index.js';
 import { createBandwidthProbe } from '../bench/bandwidth.mjs';
+import { CLIP_MAX_NORM, implementations } from '../bench/implementations.mjs';
 import { createOurs } from '../bench/ours.mjs';
+import { mainImpls, trainingLoopTable } from '../bench/report.mjs';
 import { createPlainJs } from '../bench/plain-js.mjs';
 import { createTfjs, createTfjsAdapter, initTfjs } from '../bench/tfjs.mjs';
 import { torchReference } from '../bench/torch-reference.mjs';
@@ -119,4 +121,69 @@ describe('bench rows of the diagnostics and the tf.js adapter', () => {
     // And the comparison can fail: tf.js's own Adadelta (SGD in disguise) lands elsewhere.
     expect(after.tfjsCpu![0]).not.toEqual(after.simd![0]);
   }, 60_000);
+});
+
+describe("bench rows of issue 13's training loop", () => {
+  const hyper = { lr: 1, rho: 0.9, eps: 1e-6 };
+  const inits = [1003, 17, 64, 5].map((n, k) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + k)));
+  // Large enough that CLIP_MAX_NORM clips, as the bench's gradients at 1e6 are.
+  const grads = inits.map((p) => p.map((x) => x * 3 - 0.5));
+
+  it("'+ step({ clipGradNorm })' steps exactly as clipGradNorm() then step()", async () => {
+    const row = (await createOurs(inits, hyper, { build: 'simd', clipGradNorm: CLIP_MAX_NORM }))!;
+    const reference = await Adadelta.create(inits, { ...hyper, build: 'simd' });
+    row.setGrads(grads);
+    let clipped = false;
+    for (let t = 0; t < 3; t++) {
+      row.step();
+      reference.params.forEach((p, i) => p.grad.set(grads[i]!));
+      if (reference.clipGradNorm(CLIP_MAX_NORM) > CLIP_MAX_NORM) clipped = true;
+      reference.step();
+    }
+    expect(clipped, 'the clipping is active').toBe(true);
+    row.read().forEach((a, i) => expect(a, `params[${i}]`).toEqual(reference.params[i]!.data));
+    row.dispose();
+    reference.dispose();
+  });
+
+  it("'half the tensors frozen' leaves every other tensor alone and steps the rest as ours 'simd'", async () => {
+    const half = (await createOurs(inits, hyper, { build: 'simd', frozen: 'half' }))!;
+    const all = (await createOurs(inits, hyper, { build: 'simd' }))!;
+    for (const inst of [half, all]) {
+      inst.setGrads(grads);
+      for (let t = 0; t < 3; t++) inst.step();
+    }
+    const [a, b] = [half.read(), all.read()];
+    a.forEach((p, i) => expect(p, `params[${i}]`).toEqual(i % 2 === 0 ? b[i] : inits[i]));
+    half.dispose();
+    all.dispose();
+  });
+
+  it('each row runs only where it is compared with its plain step, which runs there too', async () => {
+    const impls = implementations({ tfCpuMax: 0, tfWasmMax: 0, adapterCpuMax: 0, adapterWasmMax: 0 });
+    const rows = impls.filter((i) => i.section === 'training-loop');
+    expect(rows.map((r) => r.id)).toEqual(['ours-simd-clip', 'ours-simd-2t-clip', 'ours-simd-half-frozen', 'ours-simd-2t-half-frozen']);
+    for (const r of rows) expect(impls.find((i) => i.id === r.base && !i.section), `${r.id}'s base row`).toBeDefined();
+    expect(mainImpls(impls).some((i) => i.section)).toBe(false);
+    const one = [new Float32Array(1000)];
+    for (const r of rows) expect((await r.create(one, one, 1000)).skipped, `${r.id} at 1e3`).toMatch(/^n\/a/);
+    const model = Array.from({ length: 4 }, () => new Float32Array(250));
+    for (const r of rows.filter((r) => r.id.includes('clip'))) expect((await r.create(model, model, 1000)).skipped).toMatch(/^n\/a/);
+  });
+
+  it('the training-loop table reports each row as a time ratio to its base row, against its target', () => {
+    const impls = [
+      { id: 'ours-simd', label: 'simd' },
+      { id: 'ours-simd-clip', label: 'clip', section: 'training-loop', base: 'ours-simd', target: 1.25 },
+      { id: 'ours-simd-half-frozen', label: 'half frozen', section: 'training-loop', base: 'ours-simd', target: 0.6 },
+    ];
+    const results = {
+      '1e6': { 'ours-simd': { nsPerParam: 0.5 }, 'ours-simd-clip': { nsPerParam: 0.6 }, 'ours-simd-half-frozen': { skipped: 'n/a' } },
+      '1000x1000': { 'ours-simd': { nsPerParam: 0.6 }, 'ours-simd-clip': { skipped: 'n/a' }, 'ours-simd-half-frozen': { nsPerParam: 0.39 } },
+    };
+    const table = trainingLoopTable(results, impls);
+    expect(table).toContain('| clip | 1e6 | 0.600 | 0.500 | 1.20x | <= 1.25x | PASS |');
+    expect(table).toContain('| half frozen | 1000x1000 | 0.390 | 0.600 | 0.65x | <= 0.6x | MISS |');
+    expect(trainingLoopTable(results, impls.slice(0, 1))).toBe('');
+  });
 });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adadelta } from '../dist/index.js';
 import { f32FromBase64, firstMiss } from './helpers/golden.js';
+import { splitFile } from './helpers/safetensors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const python = join(root, '.venv', 'bin', 'python');
@@ -92,6 +93,25 @@ let fromOurs: Record<string, any>;
 let fromTorch: any;
 let fromReadme: any;
 
+// Issue 13: steps without a gradient (requiresGrad = false here, `p.grad = None` in torch).
+// Param 1 has none for the first LAZY_K steps, so neither side has state for it at the save;
+// param 0 has none on two later steps.
+const LAZY_K = 4;
+const noGrad = (t: number, i: number) => (i === 1 && t < LAZY_K) || (i === 0 && (t === 9 || t === 10));
+/** GRADS from step `from` on, with null where the param has no gradient. */
+const lazyGrads = (from: number) => GRADS.slice(from).map((perParam, k) => perParam.map((g, i) => (noGrad(from + k, i) ? null : b64(g))));
+const createLazy = (params: Float32Array[]) => Adadelta.create(SIZES.map((sizes, g) => ({ params: g === 0 ? params.slice(0, sizes.length) : params.slice(SIZES[0]!.length), ...HYPER[g] })));
+function lazyStep(opt: Adadelta, t: number): void {
+  opt.params.forEach((p, i) => {
+    p.requiresGrad = !noGrad(t, i);
+    p.grad.set(GRADS[t]![i]!);
+  });
+  opt.step();
+}
+let lazyOurs: Adadelta;
+let fromLazyOurs: any;
+let fromLazyTorch: any;
+
 beforeAll(async () => {
   requireTorch();
   dir = mkdtempSync(join(tmpdir(), 'adadelta-interop-'));
@@ -124,10 +144,17 @@ beforeAll(async () => {
     grads: GRADS.map((perParam) => perParam.map(b64)),
   });
   jobs.push(await readmeJob());
+  lazyOurs = await createLazy(PARAMS0);
+  for (let t = 0; t < LAZY_K; t++) lazyStep(lazyOurs, t);
+  writeFileSync(join(dir, 'lazy-ours.safetensors'), lazyOurs.saveState());
+  const groups = SIZES.map((s, g) => ({ count: s.length, hyper: TORCH_HYPER[g] }));
+  jobs.push({ kind: 'continue', checkpoint: join(dir, 'lazy-ours.safetensors'), params: lazyOurs.params.map((p) => b64(p.data)), groups, grads: lazyGrads(LAZY_K) });
+  jobs.push({ kind: 'save', checkpoint: join(dir, 'lazy-torch.safetensors'), steps_before: LAZY_K, params: PARAMS0.map(b64), groups, grads: lazyGrads(0) });
   const results = torch(jobs);
   fromOurs = Object.fromEntries(BUILDS.map((b, i) => [b, results[i]]));
   fromTorch = results[BUILDS.length];
   fromReadme = results[BUILDS.length + 1];
+  [fromLazyOurs, fromLazyTorch] = results.slice(BUILDS.length + 2);
 });
 
 describe.each(BUILDS)('PyTorch interop, %s build', (build) => {
@@ -169,6 +196,32 @@ describe.each(BUILDS)('PyTorch interop, %s build', (build) => {
   });
 });
 
+describe('PyTorch interop: params without a gradient, and lazy state (issue 13)', () => {
+  it('our checkpoint, with no state.1.* for the param that never stepped, loads into torch; both continue alike', () => {
+    const names = Object.keys(splitFile(new Uint8Array(readFileSync(join(dir, 'lazy-ours.safetensors')))).header);
+    expect(names.filter((n) => n.startsWith('state.1.'))).toEqual([]);
+    expect(fromLazyOurs.loaded.has_state).toEqual([true, false, true]);
+    expect(fromLazyOurs.loaded.step).toEqual([LAZY_K, 0, LAZY_K]);
+    for (let t = LAZY_K; t < GRADS.length; t++) {
+      lazyStep(lazyOurs, t);
+      expectAgree(lazyOurs, fromLazyOurs.steps[t - LAZY_K], `step ${t + 1}`);
+    }
+    expect(lazyOurs.state(0).step).toBe(GRADS.length - 2);
+    lazyOurs.dispose();
+  });
+
+  it("torch's checkpoint, with no state for the param that never had a gradient, loads into loadState; both continue alike", async () => {
+    const opt = await createLazy(fromLazyTorch.params_at_save.map(f32FromBase64));
+    opt.loadState(new Uint8Array(readFileSync(join(dir, 'lazy-torch.safetensors'))));
+    expect(opt.state(1)).toEqual({ step: 0, squareAvg: new Float32Array(SIZES[0]![1]!), accDelta: new Float32Array(SIZES[0]![1]!) });
+    expect(opt.state(0).step).toBe(LAZY_K);
+    for (let t = LAZY_K; t < GRADS.length; t++) {
+      lazyStep(opt, t);
+      expectAgree(opt, fromLazyTorch.steps[t - LAZY_K], `step ${t + 1}`);
+    }
+    opt.dispose();
+  });
+});
 
 // The README's Python snippets, run as written between a prelude and an epilogue.
 const readme = readFileSync(join(root, 'README.md'), 'utf8');

@@ -96,3 +96,43 @@ export function continueGolden(opt: Adadelta, c: GoldenCase, from: number): numb
   }
   return checked;
 }
+
+/** The clipping applied before one step of a training-loop case (torch's arguments and results). */
+export type GoldenClip =
+  | { kind: 'norm'; max_norm: number; norm_type: number; total_norm: number; clipped: (Float32Array | null)[] }
+  | { kind: 'value'; clip_value: number; clipped: (Float32Array | null)[] };
+
+/** A case of torch-adadelta-training-loop.json (test/interop/golden_training_loop.py). */
+export interface TrainingLoopCase extends Omit<GoldenCase, 'expected' | 'checkpoint'> {
+  /** has_grad[t][i]: false where torch's param i had `.grad = None` at step t. */
+  has_grad: boolean[][];
+  /** clip[t]: the clipping applied before step t + 1, or null. */
+  clip: (GoldenClip | null)[];
+  expected: (GoldenCase['expected'][number] & { state_step: number[]; has_state: boolean[] })[];
+}
+
+/** The frozen-param and clipping cases, decoded (norm_type 'inf' becomes Infinity). */
+export function loadTrainingLoopGolden(): TrainingLoopCase[] {
+  const raw = JSON.parse(readFileSync(new URL('../golden/torch-adadelta-training-loop.json', import.meta.url), 'utf8'));
+  const decodeOrNull = (b64: string | null) => (b64 === null ? null : f32FromBase64(b64));
+  return raw.cases.map((c: any) => ({
+    ...c,
+    params0: c.params0.map(f32FromBase64),
+    grads: c.grads.map((perStep: string[]) => perStep.map(f32FromBase64)),
+    clip: c.clip.map((k: any) =>
+      k === null
+        ? null
+        : {
+            ...k,
+            ...(k.kind === 'norm' ? { norm_type: k.norm_type === 'inf' ? Infinity : k.norm_type, total_norm: f32FromBase64(k.total_norm)[0] } : {}),
+            clipped: k.clipped.map(decodeOrNull),
+          },
+    ),
+    expected: c.expected.map((e: any) => ({
+      ...e,
+      params: e.params.map(f32FromBase64),
+      square_avg: e.square_avg.map(f32FromBase64),
+      acc_delta: e.acc_delta.map(f32FromBase64),
+    })),
+  }));
+}

@@ -31,18 +31,43 @@ def b64(t):
     return base64.b64encode(t.detach().contiguous().to(torch.float32).numpy().tobytes()).decode()
 
 
-def make_case(name, steps, groups, param_scale, grad_scale, gen):
+def random_problem(groups, steps, gen, param_scale=1.0, grad_scale=1.0):
+    """params0[i] uniform in [-param_scale, param_scale] and grads[i][t] normal, some exact zeros."""
     sizes = [n for g in groups for n in g["sizes"]]
     params0 = [(torch.rand(n, generator=gen) * 2 - 1) * param_scale for n in sizes]
     # grads[i][t]; some exact zeros, as in torch-adadelta.json's sparse case.
     grads = [[(torch.randn(n, generator=gen) * grad_scale) * (torch.rand(n, generator=gen) > 0.1) for _ in range(steps)] for n in sizes]
+    return params0, grads
+
+
+def adadelta(params0, groups):
+    """torch.optim.Adadelta over copies of params0, in the case's groups."""
     params = [torch.nn.Parameter(p.clone()) for p in params0]
     torch_groups, i = [], 0
     for g in groups:
         k = len(g["sizes"])
         torch_groups.append({"params": params[i:i + k], **{key: g[key] for key in ("lr", "rho", "eps", "weight_decay", "maximize")}})
         i += k
-    opt = torch.optim.Adadelta(torch_groups)
+    return params, torch.optim.Adadelta(torch_groups)
+
+
+def case_record(name, groups, steps, params0, grads, expected, **extra):
+    """One case in the golden files' format; `extra` goes between the grads and `expected`."""
+    return {
+        "name": name,
+        "torch": torch.__version__,
+        "groups": groups,
+        "steps": steps,
+        "params0": [b64(p) for p in params0],
+        "grads": [[b64(g) for g in per_param] for per_param in grads],
+        **extra,
+        "expected": expected,
+    }
+
+
+def make_case(name, steps, groups, param_scale, grad_scale, gen):
+    params0, grads = random_problem(groups, steps, gen, param_scale, grad_scale)
+    params, opt = adadelta(params0, groups)
     expected = []
     for t in range(steps):
         for p, gs in zip(params, grads):
@@ -55,15 +80,7 @@ def make_case(name, steps, groups, param_scale, grad_scale, gen):
             "square_avg": [b64(s["square_avg"]) for s in state],
             "acc_delta": [b64(s["acc_delta"]) for s in state],
         })
-    return {
-        "name": name,
-        "torch": torch.__version__,
-        "groups": groups,
-        "steps": steps,
-        "params0": [b64(p) for p in params0],
-        "grads": [[b64(g) for g in per_param] for per_param in grads],
-        "expected": expected,
-    }
+    return case_record(name, groups, steps, params0, grads, expected)
 
 
 def main():

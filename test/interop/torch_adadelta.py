@@ -7,6 +7,8 @@ little-endian float32 bytes. Jobs:
 - "continue": load a safetensors checkpoint written by adadelta-wasm's saveState() into
   torch.optim.Adadelta.load_state_dict (safe_open + json.loads of the param_groups metadata),
   then step with the given gradients, reporting params and state after every step.
+  A gradient given as null is None for that step (torch skips the param); a param without
+  state (it never stepped) is reported with zeros and step 0.
 - "exec": run a program (the README's Python snippets) and return its `result`.
 - "save": run torch.optim.Adadelta for `steps_before` steps, save its state_dict with
   safetensors' save_file, then keep stepping and report as above.
@@ -40,11 +42,14 @@ def make_optimizer(job):
 
 def snapshot(params, opt):
     state = opt.state_dict()["state"]
+    fresh = lambda p: {"square_avg": torch.zeros_like(p), "acc_delta": torch.zeros_like(p), "step": 0.0}
+    s = [state.get(i) or fresh(p) for i, p in enumerate(params)]
     return {
         "params": [b64(p) for p in params],
-        "square_avg": [b64(state[i]["square_avg"]) for i in range(len(params))],
-        "acc_delta": [b64(state[i]["acc_delta"]) for i in range(len(params))],
-        "step": [float(state[i]["step"]) for i in range(len(params))],
+        "square_avg": [b64(x["square_avg"]) for x in s],
+        "acc_delta": [b64(x["acc_delta"]) for x in s],
+        "step": [float(x["step"]) for x in s],
+        "has_state": [i in state for i in range(len(params))],
     }
 
 
@@ -53,7 +58,7 @@ def run_steps(params, opt, grads):
     out = []
     for step_grads in grads:
         for p, g in zip(params, step_grads):
-            p.grad = f32(g)
+            p.grad = None if g is None else f32(g)
         opt.step()
         out.append(snapshot(params, opt))
     return out
