@@ -499,6 +499,24 @@ describe('clipping', () => {
     opt.dispose();
   });
 
+  // torch sums |g|^p in float32: past float32's range its norm is Infinity, the gradients are
+  // clipped to 0 (max_norm / inf), and error_if_nonfinite raises. Ours sums in float64 and
+  // returned 3.35e19 here, scaling the gradients to 0.447 instead (found against torch 2.15).
+  it('a norm whose sum passes float32\'s range is Infinity, as torch\'s float32 sum is: gradients clipped to 0, errorIfNonfinite throws', async () => {
+    for (const [normType, g] of [[2, 1.5e19], [3, 1e13], [1, 1e38]] as const) {
+      for (const threads of [1, 2]) {
+        const opt = await Adadelta.create([Float32Array.from({ length: 5 }), 2e5], { threads, build: 'simd' });
+        opt.params[0]!.grad.fill(g);
+        const before = new Float32Array(opt.params[0]!.grad);
+        expect(() => opt.clipGradNorm(1, { normType, errorIfNonfinite: true })).toThrow(AdadeltaError);
+        expect(opt.params[0]!.grad).toEqual(before);
+        expect(opt.clipGradNorm(1, { normType })).toBe(Infinity);
+        expect([...opt.params[0]!.grad]).toEqual([0, 0, 0, 0, 0]);
+        opt.dispose();
+      }
+    }
+  });
+
   it('the stepped result equals stepping the clipped gradients (float32-exact reference)', async () => {
     const h: Hyper = { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false };
     const init = Float32Array.from({ length: 1001 }, (_, i) => Math.sin(i));

@@ -28,8 +28,13 @@ export function checkClipOptions(maxNorm: unknown, options: ClipGradNormOptions 
   return { maxNorm, normType, errorIfNonfinite };
 }
 
+/** float32's largest finite value. */
+const F32_MAX = 3.4028234663852886e38;
+
 /** The total norm from the kernel's block sums of `|g|^p` (block maxima for p = Infinity),
- * added in block order: the same bits from every build and thread count. */
+ * added in block order: the same bits from every build and thread count. The sums are float64,
+ * but torch's are float32: where the sum passes float32's range, torch's norm is Infinity (and
+ * the gradients are clipped to 0, or errorIfNonfinite throws), so ours is too. */
 export function normOfBlocks(blocks: Float64Array, normType: number): number {
   if (normType === Infinity) {
     let max = 0;
@@ -42,6 +47,7 @@ export function normOfBlocks(blocks: Float64Array, normType: number): number {
   }
   let sum = 0;
   for (let i = 0; i < blocks.length; i++) sum += blocks[i]!;
+  if (sum > F32_MAX) return Infinity;
   return normType === 1 ? sum : normType === 2 ? Math.sqrt(sum) : sum ** (1 / normType);
 }
 
