@@ -379,10 +379,12 @@ describe('loadState rejects, changing nothing', () => {
       header['state.2.step'].shape = [1];
       return buildFile(header, data);
     }, /tensor state.2.step has shape \[1\]; a step count has shape \[\]/],
-    ['a NaN step', () => torchCheckpoint(groups(), { ...good(), 2: st(7, NaN) }), /tensor state.2.step is NaN; a step count is a finite non-negative whole number/],
+    ['a NaN step', () => torchCheckpoint(groups(), { ...good(), 2: st(7, NaN) }), /tensor state.2.step is NaN; a step count is a whole number from 0 to 4294967295/],
     ['an infinite step', () => torchCheckpoint(groups(), { ...good(), 0: st(5, Infinity) }), /tensor state.0.step is Infinity/],
     ['a negative step', () => torchCheckpoint(groups(), { ...good(), 0: st(5, -1) }), /tensor state.0.step is -1/],
     ['a fractional step', () => torchCheckpoint(groups(), { ...good(), 1: st(3, 2.5) }), /tensor state.1.step is 2.5/],
+    // The kernel counts steps in a u32: 2^32 wrapped to 0, and the next saveState() dropped the state.
+    ['a step past a u32', () => torchCheckpoint(groups(), { ...good(), 1: st(3, 2 ** 32) }), /tensor state.1.step is 4294967296; a step count is a whole number from 0 to 4294967295/],
     // Untrusted nesting: refused by depth before any message stringifies it (it overflowed the stack).
     ['a shape nested 5,000 deep', () => buildFile(
       `{"__metadata__":{"param_groups":${JSON.stringify(JSON.stringify(groups()))}},"state.0.step":{"dtype":"F32","shape":${nested(5000)},"data_offsets":[0,4]}}`,

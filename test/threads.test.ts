@@ -307,6 +307,24 @@ describe('threads', () => {
   });
 });
 
+describe('a worker that dies before a clipping pass', () => {
+  // The failed pass read the gradients only; the step refused after it started nothing. The
+  // pool's in-step flag stayed set from the failed pass, and the refused step marked the
+  // state torn: saveState() then threw on a state no step had touched.
+  it('leaves the state whole and saveable: only the pool is broken', async () => {
+    const { opt, kill } = await withWorkerKillers(1e5, 2);
+    opt.params[0]!.grad.fill(1);
+    opt.step();
+    const saved = opt.saveState();
+    await kill[0]!();
+    expect(() => opt.clipGradNorm(1)).toThrow(/worker/);
+    expect(() => opt.step()).toThrow(/cannot step any more/);
+    expect(opt.saveState()).toEqual(saved);
+    expect(opt.state(0).step).toBe(1);
+    opt.dispose();
+  });
+});
+
 describe('a worker that dies behind the optimizer\'s back', () => {
   it('is noticed by a synchronous step from its silent heartbeat, not by the 60 s timeout', async () => {
     const { opt, kill } = await withWorkerKillers(1e5, 2);

@@ -488,6 +488,32 @@ describe('clipping', () => {
     );
   });
 
+  // On one thread stepAsync({ clipGradNorm }) awaited between its norm and its step: a step()
+  // called meanwhile reset the clip, and the first call's step then scaled by NaN.
+  it('stepAsync({ clipGradNorm }) on one thread steps at once: a step() right after it cannot land in between', async () => {
+    const init = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i));
+    const [a, b] = [await Adadelta.create([init]), await Adadelta.create([init])];
+    for (const opt of [a, b]) opt.params[0]!.grad.set(Float32Array.from({ length: 37 }, (_, i) => 3 * Math.cos(i)));
+    const pending = a.stepAsync({ clipGradNorm: 0.5 });
+    a.step();
+    await pending;
+    b.step({ clipGradNorm: 0.5 });
+    b.step();
+    expect(a.params[0]!.data).toEqual(b.params[0]!.data);
+    expect(a.params[0]!.data.every(Number.isFinite)).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('clipGradValue(Infinity) clamps nothing, as torch allows', async () => {
+    const opt = await Adadelta.create([3]);
+    opt.params[0]!.grad.set([1e30, -Infinity, NaN]);
+    opt.clipGradValue(Infinity);
+    expect([...opt.params[0]!.grad]).toEqual([Math.fround(1e30), -Infinity, NaN]);
+    expect(() => opt.clipGradValue(-1)).toThrow(AdadeltaError);
+    opt.dispose();
+  });
+
   it('clipGradNorm with every param frozen returns 0 and changes nothing', async () => {
     const opt = await Adadelta.create([4, 5]);
     opt.params.forEach((p) => {

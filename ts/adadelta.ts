@@ -292,11 +292,6 @@ export class Adadelta {
     if (this.#stalledBelow !== undefined) this.#statsStalledBelow = this.#stalledBelow;
   }
 
-  /** The gradient scale of the step in progress: a fused clip's coefficient, or 1. */
-  #stepScale(total: number | undefined): number {
-    return total === undefined ? 1 : clipCoefficient(this.#clipGradNorm!, total);
-  }
-
   /**
    * Applies one Adadelta step to every param, in one wasm call per thread. With
    * `{ stats: true }` the same pass also computes diagnostics of the effective step size; read
@@ -306,8 +301,7 @@ export class Adadelta {
    */
   step(options?: StepOptions): void {
     this.#readStepOptions(options);
-    const total = this.#clipGradNorm === undefined ? undefined : this.#gradNorm(2);
-    const scale = this.#stepScale(total);
+    const scale = this.#clipGradNorm === undefined ? 1 : clipCoefficient(this.#clipGradNorm, this.#gradNorm(2));
     if (this.#stalledBelow === undefined) this.#pass('step', scale, 0);
     else this.#pass('stepStats', scale, this.#stalledBelow);
     this.#finishStep();
@@ -318,18 +312,22 @@ export class Adadelta {
    * calling thread. With one thread it steps at once and resolves.
    */
   async stepAsync(options?: StepOptions): Promise<void> {
+    // One thread: step at once, with nothing awaited in between (a caller's step() or zeroGrad()
+    // must not land between a fused clip's norm and its step).
+    if (!this.#pool) return this.step(options);
     this.#readStepOptions(options);
+    const { stalledBelow, clip } = { stalledBelow: this.#stalledBelow, clip: this.#clipGradNorm };
     // From here until it settles, nothing may touch what its passes read or write.
-    this.#stepping = this.#pool !== undefined;
+    this.#stepping = true;
     try {
       let total: number | undefined;
-      if (this.#clipGradNorm !== undefined) {
+      if (clip !== undefined) {
         await this.#passAsync('gradNorm', 2, 0);
         total = normOfBlocks(this.#norms, 2);
       }
-      const scale = this.#stepScale(total);
-      if (this.#stalledBelow === undefined) await this.#passAsync('step', scale, 0);
-      else await this.#passAsync('stepStats', scale, this.#stalledBelow);
+      const scale = total === undefined ? 1 : clipCoefficient(clip!, total);
+      if (stalledBelow === undefined) await this.#passAsync('step', scale, 0);
+      else await this.#passAsync('stepStats', scale, stalledBelow);
     } finally {
       this.#stepping = false;
     }
@@ -366,6 +364,8 @@ export class Adadelta {
    * to `[-clipValue, clipValue]`. */
   clipGradValue(clipValue: number): void {
     this.#assertIdle();
+    // Infinity clamps nothing, as in torch.
+    if (clipValue === Infinity) return;
     this.#pass('clampGrads', nonNegative('clipValue', clipValue), 0);
   }
 

@@ -52,8 +52,9 @@ export function normOfBlocks(blocks: Float64Array, normType: number): number {
 }
 
 /** torch's `clamp(max_norm / (total_norm + 1e-6), max=1.0)`, in float32 as torch's tensors
- * compute it. NaN stays NaN (torch's clamp keeps it), so the gradients become NaN. */
+ * compute it: a Python float over a tensor is `tensor.reciprocal() * max_norm`. NaN stays NaN
+ * (torch's clamp keeps it), so the gradients become NaN. */
 export function clipCoefficient(maxNorm: number, total: number): number {
   const f = Math.fround;
-  return Math.min(f(f(maxNorm) / f(f(total) + f(1e-6))), 1);
+  return Math.min(f(f(1 / f(f(total) + f(1e-6))) * f(maxNorm)), 1);
 }

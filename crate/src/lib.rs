@@ -94,10 +94,15 @@ type Slices<'a> = (&'a mut [f32], &'a [f32], &'a mut [f32], &'a mut [f32]);
 /// duration of the call. Threads walk one table at once: each writes only the elements of its
 /// own range and the step words of the tensors that start in it.
 fn active_tensors(tensors: *const u32, n_tensors: usize, end: usize) -> impl Iterator<Item = (usize, table::TensorRecord, usize)> {
-    let words = unsafe { std::slice::from_raw_parts(tensors, n_tensors * table::TENSOR_WORDS) };
-    words
-        .chunks_exact(table::TENSOR_WORDS)
-        .map(table::TensorRecord::read)
+    // Each record is read through a slice that stops short of its step word, which the thread
+    // owning the tensor's first element writes while other threads walk the table.
+    const _: () = assert!(table::TENSOR_STEP == table::TENSOR_WORDS - 1, "the step word must be the record's last");
+    (0..n_tensors)
+        .map(move |i| {
+            // SAFETY: see above; record i's first TENSOR_STEP words are in the table.
+            let words = unsafe { std::slice::from_raw_parts(tensors.add(i * table::TENSOR_WORDS), table::TENSOR_STEP) };
+            table::TensorRecord::read(words)
+        })
         .scan(0usize, |offset, t| {
             let at = *offset;
             *offset += t.len;

@@ -43,6 +43,9 @@ export interface CheckpointLayout {
 }
 
 const STATE_KEYS = ['square_avg', 'acc_delta', 'step'] as const;
+
+/** The largest step count a param can have: the kernel counts in a u32. */
+const MAX_STEP = 0xffff_ffff;
 type StateKey = (typeof STATE_KEYS)[number];
 
 /** torch's names for our hyperparameters, in the order torch's `param_groups` lists them. */
@@ -166,8 +169,9 @@ function decodeStates(tensors: Map<string, F32Tensor>, lengths: readonly number[
     const stepTensor = entry.step!;
     if (stepTensor.shape.length !== 0) fail(`tensor state.${i}.step has shape [${stepTensor.shape.join(', ')}]; a step count has shape []`);
     const step = stepTensor.data[0]!;
-    if (!Number.isFinite(step) || step < 0 || !Number.isInteger(step)) {
-      fail(`tensor state.${i}.step is ${step}; a step count is a finite non-negative whole number`);
+    // The kernel keeps each count in a u32 word of its tensor table.
+    if (!Number.isFinite(step) || step < 0 || !Number.isInteger(step) || step > MAX_STEP) {
+      fail(`tensor state.${i}.step is ${step}; a step count is a whole number from 0 to ${MAX_STEP}`);
     }
     return { step, squareAvg: entry.square_avg!.data, accDelta: entry.acc_delta!.data };
   });

@@ -114,6 +114,8 @@ export class WorkerPool {
 
   /** Publishes a pass and its arguments. */
   #signal(op: Op, a: number, b: number): void {
+    // Refused before it starts, a pass changes nothing: whatever failed before is not in progress.
+    this.#inStep = false;
     if (this.#broken !== undefined) throw new AdadeltaError(`a worker thread failed (${this.#broken}); this optimizer cannot step any more`, 'threads');
     const ctl = this.#control;
     this.#inStep = true;
