@@ -59,5 +59,5 @@ constants! {
     STACK_BYTES = 65536,
     /// Elements per block of a gradient norm's sum (`clip.rs`): the threads' element ranges
     /// start at multiples of it, so that every build and thread count sums in one order.
-    NORM_BLOCK = 4096,
+    NORM_BLOCK = 1024,
 }

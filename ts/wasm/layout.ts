@@ -71,4 +71,4 @@ export const STACK_BYTES = 65536;
  * Elements per block of a gradient norm's sum (`clip.rs`): the threads' element ranges
  * start at multiples of it, so that every build and thread count sums in one order.
  */
-export const NORM_BLOCK = 4096;
+export const NORM_BLOCK = 1024;
