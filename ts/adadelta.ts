@@ -6,7 +6,7 @@
 import { disposable } from './dispose.js';
 import { AdadeltaError } from './errors.js';
 import { ParamGroup } from './groups.js';
-import { allocate, planLayout, sharedMemoryDescriptor, type Allocation, type LayoutPlan } from './layout.js';
+import { allocate, normBlocks, planLayout, sharedMemoryDescriptor, type Allocation, type LayoutPlan } from './layout.js';
 import { nonNegative, resolveOptions, type AdadeltaOptions, type Build, type ParamGroupInit, type ParamInit } from './options.js';
 import { ParamView, type Param, type ParamState, type ParamViews } from './params.js';
 import { decodeCheckpoint, encodeCheckpoint } from './state/checkpoint.js';
@@ -14,7 +14,7 @@ import { WorkerPool } from './threads/pool.js';
 import { collectDisposedSharedMemory, sharedMemoryDisposed } from './threads/release.js';
 import { DEFAULT_STALLED_BELOW, summarize, type GroupStats, type StepOptions } from './stats.js';
 import { KernelInstance } from './wasm/kernel.js';
-import { GROUP, NORM_BLOCK, STACK_BYTES, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
+import { GROUP, STACK_BYTES, STATS_GROUP_BYTES, TENSOR } from './wasm/layout.js';
 import { resolveBuild } from './wasm/load.js';
 import { RANGE_CALLS, type Op, type StepTable } from './wasm/step.js';
 import { checkClipOptions, clipCoefficient, normOfBlocks, type ClipGradNormOptions } from './clip.js';
@@ -72,7 +72,7 @@ export class Adadelta {
     this.#groups = groups;
     this.#table = table;
     this.#initialAccDelta = initialAccDelta;
-    this.#norms = kernel.f64(table.norms, Math.ceil(table.total / NORM_BLOCK));
+    this.#norms = kernel.f64(table.norms, normBlocks(table.total));
     this.#ownEnd = pool?.ownEnd ?? table.total;
   }
 
@@ -257,34 +257,38 @@ export class Adadelta {
     RANGE_CALLS[this.#op](this.#kernel.exports, this.#table, 0, this.#ownEnd, 0, this.#a, this.#b);
   };
 
-  /**
-   * Runs one pass over every element, on every thread. A step that fails part-way with
-   * threads tears the state (#tear); the clipping passes leave the state alone.
-   */
-  #pass(op: Op, a: number, b: number): void {
+  /** Records the pass #runOwn runs (fields, not a closure: a step allocates nothing). */
+  #setPass(op: Op, a: number, b: number): void {
     this.#op = op;
     this.#a = a;
     this.#b = b;
+  }
+
+  /** A pass failed with threads: a step that failed part-way tears the state (#tear); the
+   * clipping passes leave the state alone. */
+  #passFailed(op: Op, e: unknown): never {
+    if (op === 'step' || op === 'stepStats') this.#tear(e);
+    throw e;
+  }
+
+  /** Runs one pass over every element, on every thread. */
+  #pass(op: Op, a: number, b: number): void {
+    this.#setPass(op, a, b);
     if (!this.#pool) return this.#runOwn();
     try {
       this.#pool.run(op, a, b, this.#runOwn);
     } catch (e) {
-      if (op === 'step' || op === 'stepStats') this.#tear(e);
-      throw e;
+      this.#passFailed(op, e);
     }
   }
 
-  /** The same, awaiting the workers; the caller holds #stepping. */
-  async #passAsync(op: Op, a: number, b: number): Promise<void> {
-    this.#op = op;
-    this.#a = a;
-    this.#b = b;
-    if (!this.#pool) return this.#runOwn();
+  /** The same with a pool, awaiting the workers; the caller holds #stepping. */
+  async #passAsync(pool: WorkerPool, op: Op, a: number, b: number): Promise<void> {
+    this.#setPass(op, a, b);
     try {
-      await this.#pool.runAsync(op, a, b, this.#runOwn);
+      await pool.runAsync(op, a, b, this.#runOwn);
     } catch (e) {
-      if (op === 'step' || op === 'stepStats') this.#tear(e);
-      throw e;
+      this.#passFailed(op, e);
     }
   }
 
@@ -302,8 +306,7 @@ export class Adadelta {
   step(options?: StepOptions): void {
     this.#readStepOptions(options);
     const scale = this.#clipGradNorm === undefined ? 1 : clipCoefficient(this.#clipGradNorm, this.#gradNorm(2));
-    if (this.#stalledBelow === undefined) this.#pass('step', scale, 0);
-    else this.#pass('stepStats', scale, this.#stalledBelow);
+    this.#pass(this.#stalledBelow === undefined ? 'step' : 'stepStats', scale, this.#stalledBelow ?? 0);
     this.#finishStep();
   }
 
@@ -314,20 +317,19 @@ export class Adadelta {
   async stepAsync(options?: StepOptions): Promise<void> {
     // One thread: step at once, with nothing awaited in between (a caller's step() or zeroGrad()
     // must not land between a fused clip's norm and its step).
-    if (!this.#pool) return this.step(options);
+    const pool = this.#pool;
+    if (!pool) return this.step(options);
     this.#readStepOptions(options);
-    const { stalledBelow, clip } = { stalledBelow: this.#stalledBelow, clip: this.#clipGradNorm };
-    // From here until it settles, nothing may touch what its passes read or write.
+    // From here until it settles, nothing may touch what its passes read or write, nor the
+    // options just read (every other call is refused by #assertIdle).
     this.#stepping = true;
     try {
-      let total: number | undefined;
-      if (clip !== undefined) {
-        await this.#passAsync('gradNorm', 2, 0);
-        total = normOfBlocks(this.#norms, 2);
+      let scale = 1;
+      if (this.#clipGradNorm !== undefined) {
+        await this.#passAsync(pool, 'gradNorm', 2, 0);
+        scale = clipCoefficient(this.#clipGradNorm, normOfBlocks(this.#norms, 2));
       }
-      const scale = total === undefined ? 1 : clipCoefficient(clip!, total);
-      if (stalledBelow === undefined) await this.#passAsync('step', scale, 0);
-      else await this.#passAsync('stepStats', scale, stalledBelow);
+      await this.#passAsync(pool, this.#stalledBelow === undefined ? 'step' : 'stepStats', scale, this.#stalledBelow ?? 0);
     } finally {
       this.#stepping = false;
     }

@@ -53,9 +53,9 @@ function arenaWords(flat: readonly { length: number }[]): number {
   return flat.reduce((n, p) => n + roundUp4(p.length), 0);
 }
 
-/** Words of a gradient norm's block sums: one f64 per NORM_BLOCK elements. */
-function normWords(total: number): number {
-  return 2 * Math.ceil(total / NORM_BLOCK);
+/** The blocks of a gradient norm's sum over `total` elements: one f64 each (StepTable.norms). */
+export function normBlocks(total: number): number {
+  return Math.ceil(total / NORM_BLOCK);
 }
 
 /** Validates everything the user gave and sizes the memory. */
@@ -76,7 +76,7 @@ export function planLayout(groups: unknown, defaults: AdadeltaOptions | undefine
     allocationBytes(flat.length * TENSOR.words) +
     allocationBytes(specs.length * GROUP.words) +
     threads * allocationBytes((specs.length * STATS_GROUP_BYTES) / 4) +
-    allocationBytes(normWords(total)) +
+    allocationBytes(2 * normBlocks(total)) +
     (threads > 1 ? allocationBytes(controlWords(threads)) + SHARED_MEMORY_SLACK * (1 + threads) : 0);
   if (needed > WASM32_MAX_BYTES) {
     throw new AdadeltaError(
@@ -127,7 +127,7 @@ export function allocate(allocator: Allocator, plan: LayoutPlan): Allocation {
   const tensors = allocator.alloc(plan.flat.length * TENSOR.words, 'the tensor table');
   const groups = allocator.alloc(plan.specs.length * GROUP.words, 'the group table');
   const stats = Array.from({ length: plan.threads }, () => allocator.alloc((plan.specs.length * STATS_GROUP_BYTES) / 4, 'the stats region'));
-  const norms = allocator.alloc(normWords(plan.total), 'the gradient norm blocks');
+  const norms = allocator.alloc(2 * normBlocks(plan.total), 'the gradient norm blocks');
   const control = plan.threads > 1 ? allocator.alloc(controlWords(plan.threads), 'the thread control block') : undefined;
   return {
     buffers,
